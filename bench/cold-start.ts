@@ -1,0 +1,205 @@
+/**
+ * Cold start of the compiled binary: wall time from spawn of `woolly web --port P` to the first 200 from
+ * GET /health (which checks Postgres and Redis), N times. Target: median < 300 ms.
+ *
+ *   bun bench/cold-start.ts [--runs 15] [--binary dist/woolly] [--rebuild] [--compare-bytecode] [--json]
+ *
+ * - Reuses dist/woolly when it exists (--rebuild forces `bun scripts/build.ts`).
+ * - --compare-bytecode rebuilds the binary and also builds dist/woolly-nobytecode (`--no-bytecode`); it measures
+ *   both, interleaved run by run so that machine noise hits both alike.
+ * - DATABASE_URL defaults to postgres://postgres@127.0.0.1:5432/woolly_bench (created if missing, then
+ *   `woolly migrate` is run into it); REDIS_URL to redis://127.0.0.1:6379.
+ * - One discarded warm-up run per binary first: the figures are for a warm page cache, as on a restart.
+ */
+import { existsSync, statSync } from "node:fs";
+import { createServer } from "node:net";
+import { join, relative, resolve } from "node:path";
+import postgres from "postgres";
+
+const ROOT = resolve(import.meta.dir, "..");
+const TARGET_MS = 300;
+const POLL_MS = 3;
+const START_TIMEOUT_MS = 15_000;
+
+interface Args {
+  runs: number;
+  binary: string;
+  rebuild: boolean;
+  compare: boolean;
+  json: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { runs: 15, binary: join(ROOT, "dist/woolly"), rebuild: false, compare: false, json: false };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === "--runs") args.runs = Math.max(1, Number.parseInt(argv[++i] ?? "", 10) || 15);
+    else if (arg === "--binary") args.binary = resolve(argv[++i] ?? "");
+    else if (arg === "--rebuild") args.rebuild = true;
+    else if (arg === "--compare-bytecode") args.compare = true;
+    else if (arg === "--json") args.json = true;
+    else throw new Error(`unknown argument ${arg}`);
+  }
+  return args;
+}
+
+const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/woolly_bench";
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+function env(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    HOME: process.env.HOME ?? "/tmp",
+    LOCAL_DOMAIN: "localhost:3000",
+    SECRET_KEY_BASE: process.env.SECRET_KEY_BASE ?? "be7c".repeat(32),
+    DATABASE_URL,
+    REDIS_URL,
+    ...extra,
+  };
+}
+
+async function sh(cmd: string[], extraEnv?: Record<string, string>): Promise<void> {
+  const proc = Bun.spawn(cmd, { cwd: ROOT, env: extraEnv ? env(extraEnv) : undefined, stdout: "pipe", stderr: "pipe" });
+  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
+  if (code !== 0) throw new Error(`${cmd.join(" ")} exited ${code}\n${out}${err}`);
+}
+
+async function build(outfile: string, bytecode: boolean): Promise<void> {
+  console.error(`building ${relative(ROOT, outfile)} (bytecode ${bytecode ? "on" : "off"})…`);
+  await sh(["bun", "scripts/build.ts", "--outfile", outfile, ...(bytecode ? [] : ["--no-bytecode"])]);
+}
+
+/** Creates the bench database when missing and migrates it with the binary under test. */
+async function prepareDatabase(binary: string): Promise<void> {
+  const url = new URL(DATABASE_URL);
+  const name = decodeURIComponent(url.pathname.slice(1));
+  const adminUrl = new URL(DATABASE_URL);
+  adminUrl.pathname = "/postgres";
+  const admin = postgres(adminUrl.toString(), { max: 1, onnotice: () => {} });
+  try {
+    const rows = await admin`SELECT 1 FROM pg_database WHERE datname = ${name}`;
+    if (rows.length === 0) {
+      console.error(`creating database ${name}…`);
+      await admin.unsafe(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
+    }
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+  await sh([binary, "migrate"], {});
+}
+
+async function freePort(): Promise<number> {
+  return await new Promise((ok, fail) => {
+    const server = createServer();
+    server.once("error", fail);
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => ok(typeof address === "object" && address ? address.port : 0));
+    });
+  });
+}
+
+/** Spawns `binary web --port P`, returns ms until the first 200 from /health; stops the process. */
+async function coldStart(binary: string): Promise<number> {
+  const port = await freePort();
+  const streamingPort = await freePort();
+  const url = `http://127.0.0.1:${port}/health`;
+  const started = performance.now();
+  const proc = Bun.spawn([binary, "web", "--port", String(port)], {
+    cwd: ROOT,
+    env: env({ STREAMING_PORT: String(streamingPort) }),
+    stdout: "ignore",
+    stderr: "pipe",
+  });
+  const stderr = new Response(proc.stderr).text();
+  try {
+    while (true) {
+      if (proc.exitCode !== null) throw new Error(`${binary} web exited ${proc.exitCode} before answering: ${await stderr}`);
+      if (performance.now() - started > START_TIMEOUT_MS) throw new Error(`no 200 from ${url} within ${START_TIMEOUT_MS} ms`);
+      try {
+        const res = await fetch(url, { keepalive: false, signal: AbortSignal.timeout(2_000) });
+        await res.arrayBuffer();
+        if (res.status === 200) return performance.now() - started;
+      } catch {
+        // not listening yet
+      }
+      await Bun.sleep(POLL_MS);
+    }
+  } finally {
+    proc.kill("SIGTERM");
+    const exited = await Promise.race([proc.exited, Bun.sleep(30_000).then(() => "timeout" as const)]);
+    if (exited === "timeout") {
+      proc.kill("SIGKILL");
+      await proc.exited;
+    }
+  }
+}
+
+function percentile(sorted: number[], p: number): number {
+  // nearest-rank
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1]!;
+}
+
+function summarize(label: string, binary: string, samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const median =
+    sorted.length % 2 === 1
+      ? sorted[(sorted.length - 1) / 2]!
+      : (sorted[sorted.length / 2 - 1]! + sorted[sorted.length / 2]!) / 2;
+  return {
+    label,
+    binary: relative(ROOT, binary),
+    sizeBytes: statSync(binary).size,
+    runs: samples.length,
+    medianMs: median,
+    p90Ms: percentile(sorted, 90),
+    minMs: sorted[0]!,
+    maxMs: sorted[sorted.length - 1]!,
+    targetMs: TARGET_MS,
+    ratioToTarget: median / TARGET_MS,
+    samplesMs: samples.map((s) => Math.round(s * 10) / 10),
+  };
+}
+
+async function main(): Promise<number> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.rebuild || args.compare || !existsSync(args.binary)) await build(args.binary, true);
+  const binaries: Array<{ label: string; path: string }> = [{ label: relative(ROOT, args.binary), path: args.binary }];
+  if (args.compare) {
+    const plain = join(ROOT, "dist/woolly-nobytecode");
+    await build(plain, false);
+    binaries.push({ label: `${relative(ROOT, plain)}`, path: plain });
+  }
+  const version = Bun.spawnSync([args.binary, "version"], { env: env() }).stdout.toString().trim();
+  await prepareDatabase(args.binary);
+
+  for (const b of binaries) await coldStart(b.path); // warm-up, discarded
+  const samples = binaries.map(() => [] as number[]);
+  for (let i = 0; i < args.runs; i++) {
+    for (const [j, b] of binaries.entries()) samples[j]!.push(await coldStart(b.path));
+  }
+  const results = binaries.map((b, j) => summarize(b.label, b.path, samples[j]!));
+
+  if (args.json) {
+    console.log(JSON.stringify({ version, results }, null, 2));
+  } else {
+    console.log(`cold start: spawn \`woolly web --port P\` → first 200 from /health (${version}, ${args.runs} runs, poll ${POLL_MS} ms)`);
+    const width = Math.max(...results.map((r) => r.label.length));
+    for (const r of results) {
+      console.log(
+        `  ${r.label.padEnd(width)} median ${r.medianMs.toFixed(1)} ms  p90 ${r.p90Ms.toFixed(1)} ms  ` +
+          `min ${r.minMs.toFixed(1)} ms  max ${r.maxMs.toFixed(1)} ms  ` +
+          `(${(r.ratioToTarget * 100).toFixed(0)}% of the ${TARGET_MS} ms target)  binary ${(r.sizeBytes / 1024 / 1024).toFixed(1)} MB`,
+      );
+    }
+  }
+  return results[0]!.medianMs < TARGET_MS ? 0 : 1;
+}
+
+try {
+  process.exitCode = await main();
+} catch (err) {
+  console.error(`cold-start: ${err instanceof Error ? err.message : String(err)}`);
+  process.exitCode = 1;
+}

@@ -1,0 +1,12 @@
+/**
+ * `woolly admin`: the operator CLI (tootctl's job). Each feature adds its group here.
+ */
+import type { Group } from "../command";
+import { queuesGroup } from "./queues";
+import { settingsGroup } from "./settings";
+
+export const adminGroup: Group = {
+  name: "admin",
+  summary: "Operator commands (what tootctl does for Mastodon)",
+  commands: [settingsGroup, queuesGroup],
+};

@@ -1,0 +1,136 @@
+import { probeJobOn } from "../../features/queues/jobs";
+import { QueueClient, bullPrefix } from "../../infra/queues/client";
+import { QUEUE_NAMES, parseQueueList, type QueueName } from "../../infra/queues/names";
+import { CliError, UsageError, intFlag, type Group } from "../command";
+import { openDatabase, openRedis, readConfig, checkMigrations } from "../boot";
+
+async function withQueues<T>(fn: (client: QueueClient) => Promise<T>): Promise<T> {
+  const config = readConfig("admin");
+  const redis = await openRedis(config, "app", "woolly-admin");
+  const client = new QueueClient(redis, bullPrefix(config.redis.namespace));
+  try {
+    return await fn(client);
+  } finally {
+    await client.close();
+    await redis.quit().catch(() => redis.disconnect());
+  }
+}
+
+function queueArgs(positionals: string[], usage: string): QueueName[] {
+  if (positionals.length === 0) return [...QUEUE_NAMES];
+  try {
+    return parseQueueList(positionals.join(","));
+  } catch (error) {
+    throw new UsageError((error as Error).message, usage);
+  }
+}
+
+export interface QueueStats {
+  queue: QueueName;
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  completed: number;
+  paused: number;
+  /** Age in seconds of the oldest job still waiting: how far behind this queue is. */
+  oldestWaitingSeconds: number | null;
+}
+
+export async function queueStats(client: QueueClient, names: QueueName[]): Promise<QueueStats[]> {
+  return Promise.all(
+    names.map(async (name) => {
+      const queue = client.queue(name);
+      const counts = await queue.getJobCounts("wait", "prioritized", "active", "delayed", "failed", "completed", "paused");
+      // asc = true: index 0 is the job that has waited longest.
+      const [oldest] = await queue.getJobs(["wait"], 0, 0, true);
+      return {
+        queue: name,
+        waiting: (counts.wait ?? 0) + (counts.prioritized ?? 0),
+        active: counts.active ?? 0,
+        delayed: counts.delayed ?? 0,
+        failed: counts.failed ?? 0,
+        completed: counts.completed ?? 0,
+        paused: counts.paused ?? 0,
+        oldestWaitingSeconds: oldest ? Math.max(0, Math.round((Date.now() - oldest.timestamp) / 1000)) : null,
+      };
+    }),
+  );
+}
+
+export const queuesGroup: Group = {
+  name: "queues",
+  summary: "Inspect and manage the job queues",
+  commands: [
+    {
+      name: "stats",
+      summary: "Depth, active, delayed and failed jobs per queue",
+      synopsis: "[QUEUE ...] [--json]",
+      options: { json: { type: "boolean" } },
+      optionHelp: { json: "print JSON" },
+      positionals: { min: 0, max: QUEUE_NAMES.length },
+      async run({ values, positionals }) {
+        const names = queueArgs(positionals, "woolly admin queues stats [QUEUE ...]");
+        const stats = await withQueues((client) => queueStats(client, names));
+        if (values.json) {
+          console.log(JSON.stringify(stats, null, 2));
+          return 0;
+        }
+        const header = ["queue", "waiting", "active", "delayed", "failed", "completed", "oldest waiting"];
+        const rows = stats.map((s) => [s.queue, s.waiting, s.active, s.delayed, s.failed, s.completed, s.oldestWaitingSeconds === null ? "-" : `${s.oldestWaitingSeconds}s`].map(String));
+        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+        for (const row of [header, ...rows]) console.log(row.map((cell, i) => cell.padEnd(widths[i]!)).join("  "));
+        return 0;
+      },
+    },
+    {
+      name: "retry",
+      summary: "Move failed jobs back to waiting so workers try them again",
+      synopsis: "[QUEUE ...]",
+      positionals: { min: 0, max: QUEUE_NAMES.length },
+      async run({ positionals }) {
+        const names = queueArgs(positionals, "woolly admin queues retry [QUEUE ...]");
+        await withQueues(async (client) => {
+          for (const name of names) {
+            const queue = client.queue(name);
+            const failed = await queue.getFailedCount();
+            if (failed > 0) await queue.retryJobs({ state: "failed", count: 1000 });
+            console.log(`${name}: ${failed} failed job(s) retried`);
+          }
+        });
+        return 0;
+      },
+    },
+    {
+      name: "probe",
+      summary: "Send a job through a queue and time its round trip (needs a worker on that queue)",
+      synopsis: "[--queue NAME] [--timeout SECONDS]",
+      options: { queue: { type: "string" }, timeout: { type: "string" } },
+      optionHelp: { queue: "queue to measure (default: default)", timeout: "give up after this many seconds (default 30)" },
+      async run({ values }) {
+        const usage = "woolly admin queues probe [--queue NAME] [--timeout SECONDS]";
+        const [queue] = queueArgs(values.queue ? [values.queue as string] : ["default"], usage);
+        const timeoutMs = (intFlag(values.timeout, "timeout", 1, 3600, usage) ?? 30) * 1000;
+        const config = readConfig("admin");
+        const sql = await openDatabase(config, { max: 1, applicationName: "woolly-admin" });
+        try {
+          await checkMigrations(sql, "require");
+          const marker = `probe-${crypto.randomUUID()}`;
+          const started = Date.now();
+          await withQueues((client) => client.enqueue(probeJobOn(queue!), { marker, queue: queue!, enqueuedAt: new Date(started).toISOString() }));
+          while (Date.now() - started < timeoutMs) {
+            const [row] = await sql<{ ran_at: Date }[]>`select ran_at from queue_probes where marker = ${marker}`;
+            if (row) {
+              console.log(`${queue}: round trip ${Date.now() - started} ms (picked up after ${row.ran_at.getTime() - started} ms)`);
+              return 0;
+            }
+            await Bun.sleep(50);
+          }
+          throw new CliError(`${queue}: no worker ran the probe within ${timeoutMs / 1000}s (is a worker consuming this queue?)`);
+        } finally {
+          await sql.end({ timeout: 5 });
+        }
+      },
+    },
+  ],
+};

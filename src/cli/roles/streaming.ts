@@ -1,0 +1,20 @@
+import { buildStreamingApp } from "../../streaming/app";
+import { intFlag, type Command } from "../command";
+import { boot } from "../boot";
+import { runUntilSignal } from "../lifecycle";
+import { listen } from "./serve";
+
+export const streamingCommand: Command = {
+  name: "streaming",
+  summary: "Serve the streaming API (WebSocket and SSE)",
+  synopsis: "[--port N] [--bind ADDRESS]",
+  options: { port: { type: "string" }, bind: { type: "string" } },
+  optionHelp: { port: "port to listen on (default STREAMING_PORT or 4000)", bind: "address to bind (default BIND or 127.0.0.1)" },
+  async run({ values }) {
+    const port = intFlag(values.port, "port", 0, 65535, "woolly streaming --port N");
+    const booted = await boot("streaming", "require");
+    const { config } = booted.context;
+    const server = listen(buildStreamingApp(booted.context), "streaming", (values.bind as string) ?? config.bind, port ?? config.streamingPort);
+    return runUntilSignal([server, { name: "connections", stop: booted.close }], config.shutdownTimeoutMs);
+  },
+};

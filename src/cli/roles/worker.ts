@@ -1,0 +1,46 @@
+import { jobRegistry } from "../../jobs";
+import { QUEUE_NAMES, parseQueueList, type QueueName } from "../../infra/queues/names";
+import { startWorkers } from "../../infra/queues/worker";
+import { log } from "../../infra/log";
+import { UsageError, commandUsage, intFlag, type Command } from "../command";
+import { boot } from "../boot";
+import { runUntilSignal } from "../lifecycle";
+
+export const workerCommand: Command = {
+  name: "worker",
+  summary: "Run queue workers (Mastodon's Sidekiq role)",
+  synopsis: "[--queues default,push,pull,ingress,mailers,scheduler] [--concurrency N]",
+  options: { queues: { type: "string" }, concurrency: { type: "string" } },
+  optionHelp: {
+    queues: `comma-separated queues to consume (default: all of ${QUEUE_NAMES.join(",")})`,
+    concurrency: "jobs processed at once per queue (default WORKER_CONCURRENCY or 5)",
+  },
+  async run({ values }) {
+    const usage = commandUsage("woolly worker", workerCommand);
+    let queues: QueueName[];
+    try {
+      queues = values.queues === undefined ? [...QUEUE_NAMES] : parseQueueList(values.queues as string);
+    } catch (error) {
+      throw new UsageError(`woolly worker: ${(error as Error).message}`, usage);
+    }
+    const concurrency = intFlag(values.concurrency, "concurrency", 1, 1000, usage);
+    const booted = await boot("worker", "require");
+    const { config } = booted.context;
+    const running = startWorkers({
+      queues,
+      concurrency: concurrency ?? config.worker.concurrency,
+      registry: jobRegistry,
+      context: booted.context,
+      connection: booted.bullConnection,
+      prefix: booted.bullPrefix,
+    });
+    log.info("worker started", { queues, concurrency: concurrency ?? config.worker.concurrency });
+    return runUntilSignal(
+      [
+        { name: "workers", stop: () => running.close(Math.max(config.shutdownTimeoutMs - 2000, 1000)) },
+        { name: "connections", stop: booted.close },
+      ],
+      config.shutdownTimeoutMs,
+    );
+  },
+};

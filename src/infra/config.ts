@@ -1,0 +1,299 @@
+/**
+ * Configuration: read once from the environment (plus an optional --env-file), validated with valibot.
+ * Names follow Mastodon's where the meaning is the same, so an operator's existing knowledge carries over.
+ * A bad or missing setting is a ConfigError naming the variable and what it expects; the CLI turns it into
+ * one line on stderr and exit code 2. Every variable here is documented in docs/configuration.md and
+ * .env.example (a test keeps the three in step).
+ */
+import * as v from "valibot";
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    readonly expected: string,
+  ) {
+    super(`${variable}: expected ${expected}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+// ---- small typed readers: each returns the parsed value or throws a ConfigError naming the variable ----
+
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === "" ? undefined : value.trim();
+}
+
+function parsed<T>(env: Env, name: string, schema: v.GenericSchema<string, T>, expected: string, fallback?: T): T {
+  const value = raw(env, name);
+  if (value === undefined) {
+    if (fallback === undefined) throw new ConfigError(name, `${expected} (it is not set)`);
+    return fallback;
+  }
+  const result = v.safeParse(schema, value);
+  if (!result.success) throw new ConfigError(name, `${expected}, got ${JSON.stringify(isSecret(name) ? "***" : value)}`);
+  return result.output;
+}
+
+const intIn = (min: number, max: number) =>
+  v.pipe(v.string(), v.regex(/^\d+$/), v.transform(Number), v.integer(), v.minValue(min), v.maxValue(max));
+const bool = v.pipe(
+  v.string(),
+  v.toLowerCase(),
+  v.picklist(["true", "false", "1", "0", "yes", "no", "on", "off"]),
+  v.transform((s) => ["true", "1", "yes", "on"].includes(s)),
+);
+const hostname = v.pipe(v.string(), v.regex(/^[a-z0-9.-]+(:\d{1,5})?$/i, "a host name"));
+const urlWith = (...protocols: string[]) =>
+  v.pipe(
+    v.string(),
+    v.url(),
+    v.check((s) => protocols.includes(new URL(s).protocol), `a ${protocols.join(" or ")} URL`),
+  );
+
+const int = (env: Env, name: string, fallback: number, min = 0, max = 2 ** 31) =>
+  parsed(env, name, intIn(min, max), `an integer between ${min} and ${max}`, fallback);
+const flag = (env: Env, name: string, fallback: boolean) => parsed(env, name, bool, "true or false", fallback);
+const str = (env: Env, name: string, fallback?: string) => raw(env, name) ?? fallback;
+
+/** Variables whose values must never be printed. */
+const SECRET_NAMES = /PASS|SECRET|KEY|TOKEN|DATABASE_URL|REDIS_URL/;
+export function isSecret(name: string): boolean {
+  return SECRET_NAMES.test(name);
+}
+
+export type LogLevel = "debug" | "info" | "warn" | "error";
+
+export interface Config {
+  localDomain: string;
+  webDomain: string;
+  localHttps: boolean;
+  /** https://web.domain — the base every URL we hand out starts with. */
+  baseUrl: string;
+  secretKeyBase: string;
+  singleUserMode: boolean;
+
+  bind: string;
+  port: number;
+  streamingPort: number;
+  streamingApiBaseUrl: string;
+  trustedProxies: string[];
+  shutdownTimeoutMs: number;
+  logLevel: LogLevel;
+
+  db: {
+    url: string;
+    pool: number;
+    preparedStatements: boolean;
+    ssl: false | "require" | "prefer" | "verify-full";
+    connectTimeoutSeconds: number;
+  };
+  redis: { url: string; namespace: string };
+  worker: { concurrency: number };
+
+  smtp: {
+    server?: string;
+    port: number;
+    login?: string;
+    password?: string;
+    fromAddress: string;
+    domain?: string;
+    authMethod: "plain" | "login" | "cram_md5" | "none";
+    opensslVerifyMode: "none" | "peer";
+    enableStarttls: "auto" | "always" | "never";
+    tls: boolean;
+  };
+  mailOutboxDir: string;
+
+  media: {
+    rootPath: string;
+    s3?: {
+      bucket: string;
+      region: string;
+      endpoint?: string;
+      forcePathStyle: boolean;
+      accessKeyId?: string;
+      secretAccessKey?: string;
+      aliasHost?: string;
+    };
+  };
+  sharpCacheDir?: string;
+  /** CIDRs that outbound fetches may reach although they are private (Mastodon's ALLOWED_PRIVATE_ADDRESSES). */
+  allowedPrivateAddresses: string[];
+}
+
+function databaseUrl(env: Env): string {
+  const url = raw(env, "DATABASE_URL");
+  if (url !== undefined) {
+    const ok = v.safeParse(urlWith("postgres:", "postgresql:"), url).success;
+    if (!ok) throw new ConfigError("DATABASE_URL", "a postgres:// URL");
+    return url;
+  }
+  const host = str(env, "DB_HOST", "/var/run/postgresql")!;
+  const port = int(env, "DB_PORT", 5432, 1, 65535);
+  const name = str(env, "DB_NAME", "woolly_production")!;
+  const user = str(env, "DB_USER", "woolly")!;
+  const pass = str(env, "DB_PASS");
+  const auth = encodeURIComponent(user) + (pass ? `:${encodeURIComponent(pass)}` : "");
+  // A host starting with / is a unix socket directory; postgres.js takes it as ?host=.
+  if (host.startsWith("/")) return `postgres://${auth}@localhost:${port}/${encodeURIComponent(name)}?host=${encodeURIComponent(host)}`;
+  return `postgres://${auth}@${host}:${port}/${encodeURIComponent(name)}`;
+}
+
+function redisUrl(env: Env): string {
+  const url = raw(env, "REDIS_URL");
+  if (url !== undefined) {
+    if (!v.safeParse(urlWith("redis:", "rediss:"), url).success) throw new ConfigError("REDIS_URL", "a redis:// or rediss:// URL");
+    return url;
+  }
+  const host = str(env, "REDIS_HOST", "127.0.0.1")!;
+  const port = int(env, "REDIS_PORT", 6379, 1, 65535);
+  const user = str(env, "REDIS_USER", "")!;
+  const pass = str(env, "REDIS_PASSWORD");
+  const auth = pass ? `${encodeURIComponent(user)}:${encodeURIComponent(pass)}@` : "";
+  return `redis://${auth}${host}:${port}`;
+}
+
+function list(env: Env, name: string): string[] {
+  return (raw(env, name) ?? "")
+    .split(/[,\s]+/)
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  const localDomain = parsed(env, "LOCAL_DOMAIN", hostname, "the domain of this instance, e.g. example.com");
+  const webDomain = parsed(env, "WEB_DOMAIN", hostname, "a host name", localDomain);
+  const localHttps = flag(env, "LOCAL_HTTPS", true);
+  const baseUrl = `${localHttps ? "https" : "http"}://${webDomain}`;
+  const secretKeyBase = parsed(
+    env,
+    "SECRET_KEY_BASE",
+    v.pipe(v.string(), v.minLength(32)),
+    "a random secret of at least 32 characters (generate one with `openssl rand -hex 64`)",
+  );
+  const port = int(env, "PORT", 3000, 1, 65535);
+  const streamingPort = int(env, "STREAMING_PORT", 4000, 1, 65535);
+  const streamingApiBaseUrl =
+    raw(env, "STREAMING_API_BASE_URL") !== undefined
+      ? parsed(env, "STREAMING_API_BASE_URL", urlWith("ws:", "wss:", "http:", "https:"), "a wss:// or https:// URL")
+      : `${localHttps ? "wss" : "ws"}://${webDomain}`;
+
+  const sslMode = parsed(
+    env,
+    "DB_SSLMODE",
+    v.picklist(["disable", "prefer", "require", "verify-full"]),
+    "disable, prefer, require or verify-full",
+    "disable" as const,
+  );
+  const logLevel = parsed(env, "LOG_LEVEL", v.picklist(["debug", "info", "warn", "error"]), "debug, info, warn or error", "info" as const);
+
+  const s3Enabled = flag(env, "S3_ENABLED", false);
+  let s3: Config["media"]["s3"];
+  if (s3Enabled) {
+    const bucket = raw(env, "S3_BUCKET");
+    if (!bucket) throw new ConfigError("S3_BUCKET", "the bucket name (required when S3_ENABLED=true)");
+    const endpoint = raw(env, "S3_ENDPOINT");
+    if (endpoint !== undefined && !v.safeParse(urlWith("http:", "https:"), endpoint).success)
+      throw new ConfigError("S3_ENDPOINT", "an http(s):// URL");
+    s3 = {
+      bucket,
+      region: str(env, "S3_REGION", "us-east-1")!,
+      endpoint,
+      forcePathStyle: flag(env, "S3_FORCE_PATH_STYLE", flag(env, "S3_OVERRIDE_PATH_STYLE", false)),
+      accessKeyId: raw(env, "AWS_ACCESS_KEY_ID"),
+      secretAccessKey: raw(env, "AWS_SECRET_ACCESS_KEY"),
+      aliasHost: raw(env, "S3_ALIAS_HOST"),
+    };
+  }
+
+  const smtpPort = int(env, "SMTP_PORT", 587, 1, 65535);
+  return {
+    localDomain,
+    webDomain,
+    localHttps,
+    baseUrl,
+    secretKeyBase,
+    singleUserMode: flag(env, "SINGLE_USER_MODE", false),
+    bind: str(env, "BIND", "127.0.0.1")!,
+    port,
+    streamingPort,
+    streamingApiBaseUrl,
+    trustedProxies: list(env, "TRUSTED_PROXY_IP"),
+    shutdownTimeoutMs: int(env, "SHUTDOWN_TIMEOUT", 25, 1, 3600) * 1000,
+    logLevel,
+    db: {
+      url: databaseUrl(env),
+      pool: int(env, "DB_POOL", 10, 1, 1000),
+      preparedStatements: flag(env, "PREPARED_STATEMENTS", true),
+      ssl: sslMode === "disable" ? false : sslMode,
+      connectTimeoutSeconds: int(env, "DB_CONNECT_TIMEOUT", 5, 1, 300),
+    },
+    redis: { url: redisUrl(env), namespace: str(env, "REDIS_NAMESPACE", "")! },
+    worker: { concurrency: int(env, "WORKER_CONCURRENCY", int(env, "SIDEKIQ_CONCURRENCY", 5, 1, 1000), 1, 1000) },
+    smtp: {
+      server: raw(env, "SMTP_SERVER"),
+      port: smtpPort,
+      login: raw(env, "SMTP_LOGIN"),
+      password: raw(env, "SMTP_PASSWORD"),
+      fromAddress: str(env, "SMTP_FROM_ADDRESS", `notifications@${localDomain.replace(/:\d+$/, "")}`)!,
+      domain: raw(env, "SMTP_DOMAIN"),
+      authMethod: parsed(
+        env,
+        "SMTP_AUTH_METHOD",
+        v.picklist(["plain", "login", "cram_md5", "none"]),
+        "plain, login, cram_md5 or none",
+        "plain" as const,
+      ),
+      opensslVerifyMode: parsed(env, "SMTP_OPENSSL_VERIFY_MODE", v.picklist(["none", "peer"]), "none or peer", "peer" as const),
+      enableStarttls: parsed(
+        env,
+        "SMTP_ENABLE_STARTTLS",
+        v.picklist(["auto", "always", "never"]),
+        "auto, always or never",
+        flag(env, "SMTP_ENABLE_STARTTLS_AUTO", true) ? ("auto" as const) : ("never" as const),
+      ),
+      tls: flag(env, "SMTP_TLS", flag(env, "SMTP_SSL", smtpPort === 465)),
+    },
+    mailOutboxDir: str(env, "MAIL_OUTBOX_DIR", "./.data/mail")!,
+    media: { rootPath: str(env, "PAPERCLIP_ROOT_PATH", "./.data/media")!, s3 },
+    sharpCacheDir: raw(env, "SHARP_CACHE_DIR"),
+    allowedPrivateAddresses: list(env, "ALLOWED_PRIVATE_ADDRESSES"),
+  };
+}
+
+/** Every variable loadConfig reads, for docs/configuration.md and .env.example to be checked against. */
+export const CONFIG_VARIABLES = [
+  "LOCAL_DOMAIN", "WEB_DOMAIN", "LOCAL_HTTPS", "SECRET_KEY_BASE", "SINGLE_USER_MODE",
+  "BIND", "PORT", "STREAMING_PORT", "STREAMING_API_BASE_URL", "TRUSTED_PROXY_IP", "SHUTDOWN_TIMEOUT", "LOG_LEVEL",
+  "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASS", "DB_POOL", "DB_SSLMODE", "DB_CONNECT_TIMEOUT",
+  "PREPARED_STATEMENTS",
+  "REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_USER", "REDIS_PASSWORD", "REDIS_NAMESPACE",
+  "WORKER_CONCURRENCY", "SIDEKIQ_CONCURRENCY",
+  "SMTP_SERVER", "SMTP_PORT", "SMTP_LOGIN", "SMTP_PASSWORD", "SMTP_FROM_ADDRESS", "SMTP_DOMAIN", "SMTP_AUTH_METHOD",
+  "SMTP_OPENSSL_VERIFY_MODE", "SMTP_ENABLE_STARTTLS", "SMTP_ENABLE_STARTTLS_AUTO", "SMTP_TLS", "SMTP_SSL", "MAIL_OUTBOX_DIR",
+  "PAPERCLIP_ROOT_PATH", "S3_ENABLED", "S3_BUCKET", "S3_REGION", "S3_ENDPOINT", "S3_FORCE_PATH_STYLE", "S3_OVERRIDE_PATH_STYLE",
+  "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "S3_ALIAS_HOST",
+  "SHARP_CACHE_DIR", "ALLOWED_PRIVATE_ADDRESSES",
+] as const;
+
+/** Parse the text of an env file (KEY=value lines, # comments, optional quotes, optional `export `). */
+export function parseEnvFile(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [index, line] of text.split(/\r?\n/).entries()) {
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) continue;
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(trimmed);
+    if (!match) throw new ConfigError(`line ${index + 1} of the env file`, "KEY=value");
+    let value = match[2]!;
+    if ((value.startsWith('"') && value.endsWith('"') && value.length >= 2) || (value.startsWith("'") && value.endsWith("'") && value.length >= 2)) {
+      value = value.slice(1, -1);
+    } else {
+      value = value.replace(/\s+#.*$/, "");
+    }
+    out[match[1]!] = value;
+  }
+  return out;
+}

@@ -1,0 +1,66 @@
+/**
+ * Consuming queues: one BullMQ Worker per queue this process was given, dispatching by job name through the
+ * registry. Closing waits for in-flight jobs up to a deadline; anything still running then is left to
+ * BullMQ's stalled-job check, which hands it to another worker (at-least-once, never lost).
+ */
+import { UnrecoverableError, Worker } from "bullmq";
+import * as v from "valibot";
+import type { AppContext } from "../context";
+import { withTimeout } from "../db";
+import { log } from "../log";
+import type { Redis } from "../redis";
+import type { QueueName } from "./names";
+import type { JobRegistry } from "./registry";
+
+export interface RunningWorkers {
+  close(timeoutMs: number): Promise<void>;
+  workers: Worker[];
+}
+
+export function startWorkers(options: {
+  queues: QueueName[];
+  concurrency: number;
+  registry: JobRegistry;
+  context: AppContext;
+  connection: Redis;
+  prefix: string;
+}): RunningWorkers {
+  const { registry, context } = options;
+  const workers = options.queues.map((queueName) => {
+    const worker = new Worker(
+      queueName,
+      async (job) => {
+        const definition = registry.get(job.name);
+        if (!definition) throw new UnrecoverableError(`no handler for job "${job.name}"`);
+        const parsed = v.safeParse(definition.schema, job.data);
+        if (!parsed.success) throw new UnrecoverableError(`invalid payload for ${job.name}: ${parsed.issues[0]?.message}`);
+        const started = performance.now();
+        await definition.handler(parsed.output, { ...context, jobId: job.id ?? "", attempt: job.attemptsMade + 1 });
+        log.debug("job done", { queue: queueName, job: job.name, id: job.id, ms: Math.round(performance.now() - started) });
+      },
+      {
+        connection: options.connection,
+        prefix: options.prefix,
+        concurrency: options.concurrency,
+        autorun: true,
+      },
+    );
+    worker.on("failed", (job, error) => {
+      log.warn("job failed", { queue: queueName, job: job?.name, id: job?.id, attempt: job?.attemptsMade, error: error.message });
+    });
+    worker.on("error", (error) => log.warn("worker error", { queue: queueName, error: error.message }));
+    return worker;
+  });
+
+  return {
+    workers,
+    async close(timeoutMs) {
+      try {
+        await withTimeout(Promise.all(workers.map((w) => w.close())), timeoutMs, "workers did not finish in time");
+      } catch {
+        log.warn("shutdown deadline reached; unfinished jobs will be retried by another worker");
+        await Promise.all(workers.map((w) => w.close(true).catch(() => {})));
+      }
+    },
+  };
+}

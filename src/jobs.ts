@@ -1,0 +1,7 @@
+/**
+ * Every job kind the workers know. A feature adds its jobs here when it defines them in its own jobs.ts.
+ */
+import { cleanQueuesJob, probeJob } from "./features/queues/jobs";
+import { JobRegistry } from "./infra/queues/registry";
+
+export const jobRegistry = new JobRegistry([probeJob, cleanQueuesJob]);

@@ -1,0 +1,18 @@
+/**
+ * Recurring jobs, declared in one place. The scheduler role fires each one at most once per period across
+ * the whole cluster: a Redis SET NX on the key for the current period is the lock, and the BullMQ job id
+ * is derived from the period too, so even a lost lock cannot enqueue a tick twice.
+ */
+import type { JobDefinition } from "../infra/queues/registry";
+import { cleanQueuesJob } from "../features/queues/jobs";
+
+export interface Recurring {
+  name: string;
+  everyMs: number;
+  job: JobDefinition<any>;
+  payload: () => unknown;
+}
+
+export const RECURRING: Recurring[] = [
+  { name: "queues.clean", everyMs: 60 * 60 * 1000, job: cleanQueuesJob, payload: () => ({}) },
+];
