@@ -2,8 +2,9 @@
  * Cold start of the compiled binary: wall time from spawn of `woolly web --port P` to the first 200 from
  * GET /health (which checks Postgres and Redis), N times. Target: median < 300 ms.
  *
- *   bun bench/cold-start.ts [--runs 15] [--binary dist/woolly] [--rebuild] [--compare-bytecode] [--json]
+ *   bun bench/cold-start.ts [--runs 15] [--binary dist/woolly]... [--rebuild] [--compare-bytecode] [--json]
  *
+ * - Several --binary options: all are measured, interleaved; the exit code judges the first.
  * - Reuses dist/woolly when it exists (--rebuild forces `bun scripts/build.ts`).
  * - --compare-bytecode rebuilds the binary and also builds dist/woolly-nobytecode (`--no-bytecode`); it measures
  *   both, interleaved run by run so that machine noise hits both alike.
@@ -24,17 +25,23 @@ const START_TIMEOUT_MS = 15_000;
 interface Args {
   runs: number;
   binary: string;
+  /** Further binaries measured interleaved with the first (--binary given more than once). */
+  others: string[];
   rebuild: boolean;
   compare: boolean;
   json: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { runs: 15, binary: join(ROOT, "dist/woolly"), rebuild: false, compare: false, json: false };
+  const args: Args = { runs: 15, binary: join(ROOT, "dist/woolly"), others: [], rebuild: false, compare: false, json: false };
+  let binaries = 0;
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
-    if (arg === "--runs") args.runs = Math.max(1, Number.parseInt(argv[++i] ?? "", 10) || 15);
-    else if (arg === "--binary") args.binary = resolve(argv[++i] ?? "");
+    if (arg === "--binary") {
+      const path = resolve(argv[++i] ?? "");
+      if (binaries++ === 0) args.binary = path;
+      else args.others.push(path);
+    } else if (arg === "--runs") args.runs = Math.max(1, Number.parseInt(argv[++i] ?? "", 10) || 15);
     else if (arg === "--rebuild") args.rebuild = true;
     else if (arg === "--compare-bytecode") args.compare = true;
     else if (arg === "--json") args.json = true;
@@ -171,6 +178,7 @@ async function main(): Promise<number> {
     await build(plain, false);
     binaries.push({ label: `${relative(ROOT, plain)}`, path: plain });
   }
+  for (const other of args.others) binaries.push({ label: relative(ROOT, other), path: other });
   const version = Bun.spawnSync([args.binary, "version"], { env: env() }).stdout.toString().trim();
   await prepareDatabase(args.binary);
 

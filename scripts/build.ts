@@ -1,7 +1,7 @@
 /**
  * Builds the single executable: `bun scripts/build.ts` → dist/woolly (linux-x64).
  *
- *   bun scripts/build.ts [--entry src/main.ts] [--outfile dist/woolly] [--no-bytecode]
+ *   bun scripts/build.ts [--entry src/main.ts] [--outfile dist/woolly] [--no-bytecode] [--bytecode-order FILE]
  *
  * - Bun.build with `compile` (target bun-linux-x64), minify, ESM, bytecode (see BYTECODE_DEFAULT), and a
  *   linked source map (embedded zstd-compressed in the binary; only read when an error is printed).
@@ -36,6 +36,8 @@ interface Options {
   entry: string;
   outfile: string;
   bytecode: boolean;
+  /** Profile(s) recorded with BUN_BYTECODE_ORDER_OUT, for compile.bytecodeOrder (optional). */
+  bytecodeOrder: string[];
 }
 
 function parseArgs(argv: string[]): Options {
@@ -43,6 +45,7 @@ function parseArgs(argv: string[]): Options {
     entry: join(ROOT, "src/main.ts"),
     outfile: join(ROOT, "dist/woolly"),
     bytecode: BYTECODE_DEFAULT,
+    bytecodeOrder: [],
   };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -55,7 +58,8 @@ function parseArgs(argv: string[]): Options {
     else if (arg === "--outfile") options.outfile = value();
     else if (arg === "--bytecode") options.bytecode = true;
     else if (arg === "--no-bytecode") options.bytecode = false;
-    else throw new Error(`unknown argument ${arg} (expected --entry, --outfile, --bytecode, --no-bytecode)`);
+    else if (arg === "--bytecode-order") options.bytecodeOrder.push(value());
+    else throw new Error(`unknown argument ${arg} (expected --entry, --outfile, --bytecode, --no-bytecode, --bytecode-order)`);
   }
   return options;
 }
@@ -213,6 +217,7 @@ async function main(): Promise<number> {
         target: "bun-linux-x64",
         outfile: staged,
         assets: sharp.assets,
+        bytecodeOrder: options.bytecode && options.bytecodeOrder.length > 0 ? options.bytecodeOrder : false,
         autoloadDotenv: false,
         autoloadBunfig: false,
         autoloadTsconfig: false,

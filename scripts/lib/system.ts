@@ -39,6 +39,17 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** Resolves with `promise`'s value, or with "timeout" after `ms` (without keeping the process alive afterwards). */
+export async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | "timeout"> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<"timeout">((resolve) => (timer = setTimeout(() => resolve("timeout"), ms)));
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Running commands
 
@@ -104,7 +115,7 @@ export interface SystemUser {
   gid: number;
 }
 
-async function lookupUser(name: string): Promise<SystemUser | null> {
+export async function lookupUser(name: string): Promise<SystemUser | null> {
   const uid = await run(["id", "-u", name]);
   const gid = await run(["id", "-g", name]);
   if (uid.code !== 0 || gid.code !== 0) return null;
@@ -246,12 +257,18 @@ export async function waitForPort(
   }
 }
 
+/** True when the process exists and is not a zombie (exited, waiting to be reaped). */
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
+    if ((error as NodeJS.ErrnoException).code !== "EPERM") return false;
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3) !== "Z";
+  } catch {
+    return process.platform !== "linux"; // no /proc: trust kill(pid, 0)
   }
 }
 

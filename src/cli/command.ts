@@ -112,14 +112,20 @@ export async function dispatch(path: string, entry: Command | Group, argv: strin
   const { min, max } = entry.positionals ?? { min: 0, max: 0 };
   if (parsed.positionals.length < min) throw new UsageError(`${path}: missing argument`, usage);
   if (parsed.positionals.length > max) throw new UsageError(`${path}: unexpected argument "${parsed.positionals[max]}"`, usage);
-  return entry.run(parsed);
+  try {
+    return await entry.run(parsed);
+  } catch (error) {
+    // Commands throw UsageError("…", "") for a bad flag value; the usage is known here.
+    if (error instanceof UsageError && error.usage === "") throw new UsageError(`${path}: ${error.message}`, usage);
+    throw error;
+  }
 }
 
 /** Parse an integer flag, or throw a usage error naming it. */
-export function intFlag(value: unknown, name: string, min: number, max: number, usage: string): number | undefined {
+export function intFlag(value: unknown, name: string, min: number, max: number): number | undefined {
   if (value === undefined) return undefined;
   const n = Number(value);
   if (typeof value !== "string" || !/^\d+$/.test(value) || n < min || n > max)
-    throw new UsageError(`--${name} must be an integer between ${min} and ${max}`, usage);
+    throw new UsageError(`--${name} must be an integer between ${min} and ${max}`, "");
   return n;
 }

@@ -48,6 +48,9 @@ function childEnv(extra: Record<string, string> = {}): Record<string, string> {
     DATABASE_URL: databaseUrl,
     REDIS_URL,
     SHARP_CACHE_DIR: sharpCacheDir,
+    SHUTDOWN_TIMEOUT: "10",
+    // test/preload.ts gives each run its own Redis namespace: stay inside it.
+    ...(process.env.REDIS_NAMESPACE ? { REDIS_NAMESPACE: process.env.REDIS_NAMESPACE } : {}),
     ...extra,
   };
 }

@@ -16,12 +16,12 @@ async function withQueues<T>(fn: (client: QueueClient) => Promise<T>): Promise<T
   }
 }
 
-function queueArgs(positionals: string[], usage: string): QueueName[] {
+function queueArgs(positionals: string[]): QueueName[] {
   if (positionals.length === 0) return [...QUEUE_NAMES];
   try {
     return parseQueueList(positionals.join(","));
   } catch (error) {
-    throw new UsageError((error as Error).message, usage);
+    throw new UsageError((error as Error).message, "");
   }
 }
 
@@ -70,7 +70,7 @@ export const queuesGroup: Group = {
       optionHelp: { json: "print JSON" },
       positionals: { min: 0, max: QUEUE_NAMES.length },
       async run({ values, positionals }) {
-        const names = queueArgs(positionals, "woolly admin queues stats [QUEUE ...]");
+        const names = queueArgs(positionals);
         const stats = await withQueues((client) => queueStats(client, names));
         if (values.json) {
           console.log(JSON.stringify(stats, null, 2));
@@ -89,7 +89,7 @@ export const queuesGroup: Group = {
       synopsis: "[QUEUE ...]",
       positionals: { min: 0, max: QUEUE_NAMES.length },
       async run({ positionals }) {
-        const names = queueArgs(positionals, "woolly admin queues retry [QUEUE ...]");
+        const names = queueArgs(positionals);
         await withQueues(async (client) => {
           for (const name of names) {
             const queue = client.queue(name);
@@ -108,9 +108,8 @@ export const queuesGroup: Group = {
       options: { queue: { type: "string" }, timeout: { type: "string" } },
       optionHelp: { queue: "queue to measure (default: default)", timeout: "give up after this many seconds (default 30)" },
       async run({ values }) {
-        const usage = "woolly admin queues probe [--queue NAME] [--timeout SECONDS]";
-        const [queue] = queueArgs(values.queue ? [values.queue as string] : ["default"], usage);
-        const timeoutMs = (intFlag(values.timeout, "timeout", 1, 3600, usage) ?? 30) * 1000;
+        const [queue] = queueArgs(values.queue ? [values.queue as string] : ["default"]);
+        const timeoutMs = (intFlag(values.timeout, "timeout", 1, 3600) ?? 30) * 1000;
         const config = readConfig("admin");
         const sql = await openDatabase(config, { max: 1, applicationName: "woolly-admin" });
         try {

@@ -27,9 +27,8 @@ export const allCommand: Command = {
     "no-migrate": "refuse to start with pending migrations instead of applying them",
   },
   async run({ values }) {
-    const usage = "woolly all [--port N] [--streaming-port N]";
-    const port = intFlag(values.port, "port", 0, 65535, usage);
-    const streamingPort = intFlag(values["streaming-port"], "streaming-port", 0, 65535, usage);
+    const port = intFlag(values.port, "port", 0, 65535);
+    const streamingPort = intFlag(values["streaming-port"], "streaming-port", 0, 65535);
     // The one-process mode migrates by itself: the advisory lock makes that safe even if a second copy starts.
     const booted = await boot("all", values["no-migrate"] ? "require" : "apply");
     const { context } = booted;

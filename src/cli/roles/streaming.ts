@@ -11,7 +11,7 @@ export const streamingCommand: Command = {
   options: { port: { type: "string" }, bind: { type: "string" } },
   optionHelp: { port: "port to listen on (default STREAMING_PORT or 4000)", bind: "address to bind (default BIND or 127.0.0.1)" },
   async run({ values }) {
-    const port = intFlag(values.port, "port", 0, 65535, "woolly streaming --port N");
+    const port = intFlag(values.port, "port", 0, 65535);
     const booted = await boot("streaming", "require");
     const { config } = booted.context;
     const server = listen(buildStreamingApp(booted.context), "streaming", (values.bind as string) ?? config.bind, port ?? config.streamingPort);

@@ -11,7 +11,7 @@ export const webCommand: Command = {
   options: { port: { type: "string" }, bind: { type: "string" } },
   optionHelp: { port: "port to listen on (default PORT or 3000)", bind: "address to bind (default BIND or 127.0.0.1)" },
   async run({ values }) {
-    const port = intFlag(values.port, "port", 0, 65535, "woolly web --port N");
+    const port = intFlag(values.port, "port", 0, 65535);
     const booted = await boot("web", "require");
     const { config } = booted.context;
     const server = listen(buildWebApp(booted.context), "web", (values.bind as string) ?? config.bind, port ?? config.port);

@@ -2,7 +2,7 @@ import { jobRegistry } from "../../jobs";
 import { QUEUE_NAMES, parseQueueList, type QueueName } from "../../infra/queues/names";
 import { startWorkers } from "../../infra/queues/worker";
 import { log } from "../../infra/log";
-import { UsageError, commandUsage, intFlag, type Command } from "../command";
+import { UsageError, intFlag, type Command } from "../command";
 import { boot } from "../boot";
 import { runUntilSignal } from "../lifecycle";
 
@@ -16,14 +16,13 @@ export const workerCommand: Command = {
     concurrency: "jobs processed at once per queue (default WORKER_CONCURRENCY or 5)",
   },
   async run({ values }) {
-    const usage = commandUsage("woolly worker", workerCommand);
     let queues: QueueName[];
     try {
       queues = values.queues === undefined ? [...QUEUE_NAMES] : parseQueueList(values.queues as string);
     } catch (error) {
-      throw new UsageError(`woolly worker: ${(error as Error).message}`, usage);
+      throw new UsageError((error as Error).message, "");
     }
-    const concurrency = intFlag(values.concurrency, "concurrency", 1, 1000, usage);
+    const concurrency = intFlag(values.concurrency, "concurrency", 1, 1000);
     const booted = await boot("worker", "require");
     const { config } = booted.context;
     const running = startWorkers({
