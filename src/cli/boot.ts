@@ -10,7 +10,7 @@ import { configureLog } from "../infra/log";
 import { migrate, pendingMigrations } from "../infra/migrate";
 import { QueueClient, bullPrefix } from "../infra/queues/client";
 import { createRedis, waitForRedis, type Redis } from "../infra/redis";
-import { CliError } from "./command";
+import { CliError, EXIT_USAGE } from "./command";
 
 export type MigrationPolicy = "require" | "apply" | "ignore";
 
@@ -69,6 +69,8 @@ export async function checkMigrations(sql: Sql, policy: MigrationPolicy): Promis
   if (pending.length > 0) {
     throw new CliError(
       `the database has ${pending.length} pending migration(s) (${pending.map((m) => m.version).join(", ")}); run \`woolly migrate\` first`,
+      // 2, like a configuration error: an operator must act, so systemd should not restart it in a loop.
+      EXIT_USAGE,
     );
   }
 }

@@ -92,7 +92,7 @@ describe("migrations", () => {
       const env = { DATABASE_URL: url.toString() };
       for (const role of ["web", "worker", "scheduler", "streaming"]) {
         const refused = await runWoolly([role], env);
-        expect(refused.code).toBe(1);
+        expect(refused.code).toBe(2);
         expect(refused.stderr).toContain("pending migration");
         expect(refused.stderr).toContain("woolly migrate");
       }
