@@ -5,6 +5,7 @@
  * one line on stderr and exit code 2. Every variable here is documented in docs/configuration.md and
  * .env.example (a test keeps the three in step).
  */
+import ipaddr from "ipaddr.js";
 import * as v from "valibot";
 
 export class ConfigError extends Error {
@@ -156,6 +157,25 @@ function redisUrl(env: Env): string {
   return `redis://${auth}${host}:${port}`;
 }
 
+/** A list of IP addresses or CIDR ranges; each entry is checked. */
+function addressList(env: Env, name: string): string[] {
+  const entries = list(env, name);
+  for (const entry of entries) {
+    const ok = entry.includes("/") ? isCidr(entry) : ipaddr.isValid(entry);
+    if (!ok) throw new ConfigError(name, `comma-separated IP addresses or CIDR ranges, got ${JSON.stringify(entry)}`);
+  }
+  return entries;
+}
+
+function isCidr(text: string): boolean {
+  try {
+    ipaddr.parseCIDR(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function list(env: Env, name: string): string[] {
   return (raw(env, name) ?? "")
     .split(/[,\s]+/)
@@ -221,7 +241,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     streamingPort,
     streamingApiBaseUrl,
-    trustedProxies: list(env, "TRUSTED_PROXY_IP"),
+    trustedProxies: addressList(env, "TRUSTED_PROXY_IP"),
     shutdownTimeoutMs: int(env, "SHUTDOWN_TIMEOUT", 25, 1, 3600) * 1000,
     logLevel,
     db: {
@@ -260,7 +280,7 @@ export function loadConfig(env: Env = process.env): Config {
     mailOutboxDir: str(env, "MAIL_OUTBOX_DIR", "./.data/mail")!,
     media: { rootPath: str(env, "PAPERCLIP_ROOT_PATH", "./.data/media")!, s3 },
     sharpCacheDir: raw(env, "SHARP_CACHE_DIR"),
-    allowedPrivateAddresses: list(env, "ALLOWED_PRIVATE_ADDRESSES"),
+    allowedPrivateAddresses: addressList(env, "ALLOWED_PRIVATE_ADDRESSES"),
   };
 }
 

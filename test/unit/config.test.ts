@@ -38,6 +38,8 @@ describe("configuration", () => {
     expect(errorOf({ ...base, DATABASE_URL: "mysql://x" }).variable).toBe("DATABASE_URL");
     expect(errorOf({ ...base, LOG_LEVEL: "loud" }).variable).toBe("LOG_LEVEL");
     expect(errorOf({ ...base, S3_ENABLED: "true" }).variable).toBe("S3_BUCKET");
+    expect(errorOf({ ...base, TRUSTED_PROXY_IP: "10.0.0.0/8, 300.1.1.1" }).variable).toBe("TRUSTED_PROXY_IP");
+    expect(errorOf({ ...base, ALLOWED_PRIVATE_ADDRESSES: "10.0.0.0/99" }).variable).toBe("ALLOWED_PRIVATE_ADDRESSES");
   });
 
   test("secret values never appear in error messages", () => {
