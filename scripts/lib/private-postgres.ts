@@ -58,6 +58,8 @@ export interface PrivatePostgres {
   readonly logFile: string;
   /** True when the cluster lives in /var/tmp because the data dir isn't reachable by woolly-dev. */
   readonly relocated: boolean;
+  /** True when initdb ran now (a new, empty cluster). */
+  readonly created: boolean;
   /** True when a server left running by a previous run was reused instead of started. */
   readonly reused: boolean;
   readonly pgCtl: string;
@@ -126,6 +128,7 @@ export async function startPrivatePostgres(options: PrivatePostgresOptions): Pro
     pgdata: layout.pgdata,
     logFile: layout.logFile,
     relocated: layout.relocated,
+    created: existingVersion === null,
     reused,
     pgCtl: bins.pgCtl,
     runAs,

@@ -32,7 +32,6 @@ export interface QueueStats {
   delayed: number;
   failed: number;
   completed: number;
-  paused: number;
   /** Age in seconds of the oldest job still waiting: how far behind this queue is. */
   oldestWaitingSeconds: number | null;
 }
@@ -41,7 +40,7 @@ export async function queueStats(client: QueueClient, names: QueueName[]): Promi
   return Promise.all(
     names.map(async (name) => {
       const queue = client.queue(name);
-      const counts = await queue.getJobCounts("wait", "prioritized", "active", "delayed", "failed", "completed", "paused");
+      const counts = await queue.getJobCounts("wait", "prioritized", "active", "delayed", "failed", "completed");
       // asc = true: index 0 is the job that has waited longest.
       const [oldest] = await queue.getJobs(["wait"], 0, 0, true);
       return {
@@ -51,7 +50,6 @@ export async function queueStats(client: QueueClient, names: QueueName[]): Promi
         delayed: counts.delayed ?? 0,
         failed: counts.failed ?? 0,
         completed: counts.completed ?? 0,
-        paused: counts.paused ?? 0,
         oldestWaitingSeconds: oldest ? Math.max(0, Math.round((Date.now() - oldest.timestamp) / 1000)) : null,
       };
     }),
