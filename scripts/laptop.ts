@@ -107,13 +107,18 @@ const stopSignal = new Promise<void>((resolve) => (notifyStop = resolve));
 
 class Interrupted extends Error {}
 
+let firstSignalAt = 0;
+
 function onSignal(signal: NodeJS.Signals): void {
   if (!stopRequested) {
     stopRequested = true;
+    firstSignalAt = Date.now();
     console.log(`\n[laptop] ${signal}: stopping… (press Ctrl-C again to stop at once)`);
     woollyChild?.kill("SIGTERM");
     notifyStop();
-  } else {
+  } else if (Date.now() - firstSignalAt > 1000) {
+    // (Within the first second it is the same Ctrl-C twice: the terminal signals the whole process
+    // group, and `bun run laptop` forwards it to us as well.)
     log("Stopping at once.");
     woollyChild?.kill("SIGKILL");
   }
@@ -337,15 +342,18 @@ async function main(argv: string[]): Promise<number> {
   if (process.env.DATABASE_URL) {
     log("Using DATABASE_URL from your environment (no private Postgres).");
   } else {
-    pg = await startPrivatePostgres({ dataDir, port: options.pgPort });
-    const started = pg;
+    // Registered first, so that a failure or Ctrl-C in the middle of starting also stops it.
     cleanups.push({
       name: "Postgres",
       run: async () => {
-        log("Stopping the private Postgres…");
-        await stopPrivatePostgres(started);
+        if (pg) {
+          log("Stopping the private Postgres…");
+          await stopPrivatePostgres(pg);
+        } else if (await stopLeftoverPostgres(dataDir)) log("Stopped the private Postgres.");
       },
     });
+    pg = await startPrivatePostgres({ dataDir, port: options.pgPort });
+    const started = pg;
     if (firstRun && !started.created) {
       // E.g. a relocated cluster (/var/tmp/…) outlives `rm -rf .data`: new settings, old data.
       warn(`${show(envFile)} is new but the Postgres cluster in ${show(started.pgdata)} is not: its data is kept. Delete that directory too to start from scratch.`);
@@ -355,15 +363,16 @@ async function main(argv: string[]): Promise<number> {
   if (process.env.REDIS_URL) {
     log("Using REDIS_URL from your environment (no private Redis).");
   } else {
-    redis = await startPrivateRedis({ dataDir, port: options.redisPort });
-    const started = redis;
     cleanups.push({
       name: "Redis",
       run: async () => {
-        log("Stopping the private Redis…");
-        await stopPrivateRedis(started);
+        if (redis) {
+          log("Stopping the private Redis…");
+          await stopPrivateRedis(redis);
+        } else if (await stopLeftoverRedis(dataDir)) log("Stopped the private Redis.");
       },
     });
+    redis = await startPrivateRedis({ dataDir, port: options.redisPort });
   }
   checkpoint();
 
@@ -461,23 +470,24 @@ function signalNumber(signal: NodeJS.Signals | number | null): number {
 }
 
 let exitCode: number;
+let failure: (() => void) | null = null; // printed after stopping everything, so it is the last thing on screen
 try {
   exitCode = await main(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof Interrupted) {
-    log("Stopped before startup finished.");
+  if (error instanceof Interrupted || stopRequested) {
     exitCode = 0;
   } else if (error instanceof LaptopError) {
-    console.error(`[laptop] ${error.message}`);
+    failure = () => console.error(`[laptop] ${error.message}`);
     exitCode = 1;
   } else if (error instanceof TypeError && (error as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-    console.error(`[laptop] ${error.message}\n\n${HELP}`);
+    failure = () => console.error(`[laptop] ${error.message}\n\n${HELP}`);
     exitCode = 2;
   } else {
-    console.error(error);
+    failure = () => console.error(error);
     exitCode = 1;
   }
 }
 await runCleanups();
+failure?.();
 if (exitCode === 0 && stopRequested) log("Stopped.");
 process.exit(exitCode);

@@ -317,7 +317,8 @@ async function locateBinaries(clusterMajor: number | null, allowInstall: boolean
 
 function pgRun(cmd: string[], runAs: SystemUser | null) {
   // cwd "/": initdb and pg_ctl fail when the current directory isn't readable by woolly-dev.
-  return run(cmd, { user: runAs, cwd: "/", env: envWithoutPg() });
+  // detached: a Ctrl-C must not interrupt initdb or pg_ctl halfway; laptop.ts stops the cluster afterwards.
+  return run(cmd, { user: runAs, cwd: "/", env: envWithoutPg(), detached: true });
 }
 
 async function initCluster(bins: Binaries, layout: Layout, runAs: SystemUser | null): Promise<void> {

@@ -60,6 +60,8 @@ export interface RunOptions {
   user?: SystemUser | null;
   /** Show the command's output live instead of capturing it. */
   inherit?: boolean;
+  /** Own session: a Ctrl-C in the terminal doesn't interrupt it halfway (the caller decides what to stop). */
+  detached?: boolean;
 }
 
 export interface RunResult {
@@ -79,6 +81,7 @@ export async function run(cmd: string[], options: RunOptions = {}): Promise<RunR
       stdin: "ignore",
       stdout: options.inherit ? "inherit" : "pipe",
       stderr: options.inherit ? "inherit" : "pipe",
+      detached: options.detached ?? false,
     });
   } catch (error) {
     return { code: 127, stdout: "", stderr: `${argv[0]}: ${(error as Error).message}` };

@@ -2,11 +2,13 @@
  * `woolly admin`: the operator CLI (tootctl's job). Each feature adds its group here.
  */
 import type { Group } from "../command";
+import { accountsGroup } from "./accounts";
 import { queuesGroup } from "./queues";
 import { settingsGroup } from "./settings";
+import { tokensGroup } from "./tokens";
 
 export const adminGroup: Group = {
   name: "admin",
   summary: "Operator commands (what tootctl does for Mastodon)",
-  commands: [settingsGroup, queuesGroup],
+  commands: [accountsGroup, tokensGroup, settingsGroup, queuesGroup],
 };

@@ -1,22 +1,6 @@
 import { listSettings, requireSettingKey, resetSetting, setSetting, getSetting } from "../../features/settings/service";
-import { ApiError } from "../../infra/errors";
-import { CliError, type Group } from "../command";
-import { openDatabase, readConfig, checkMigrations } from "../boot";
-import type { Sql } from "../../infra/db";
-
-async function withDatabase<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
-  const config = readConfig("admin");
-  const sql = await openDatabase(config, { max: 2, applicationName: "woolly-admin" });
-  try {
-    await checkMigrations(sql, "require");
-    return await fn(sql);
-  } catch (error) {
-    if (error instanceof ApiError) throw new CliError(error.message, 2);
-    throw error;
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-}
+import type { Group } from "../command";
+import { withDatabase } from "./database";
 
 const show = (value: unknown) => (typeof value === "string" ? value : JSON.stringify(value));
 

@@ -1,0 +1,123 @@
+import {
+  createLocalAccount,
+  deleteLocalAccount,
+  listLocalAccounts,
+  modifyLocalAccount,
+  type LocalAccountRow,
+} from "../../features/accounts/service";
+import { ROLES, isRoleName, type RoleName } from "../../features/accounts/rules";
+import { generatePassword } from "../../features/auth/secrets";
+import { UsageError, type Group } from "../command";
+import { withDatabase } from "./database";
+
+function roleFlag(value: unknown): RoleName | undefined {
+  if (value === undefined) return undefined;
+  const match = ROLES.find((r) => r.toLowerCase() === String(value).toLowerCase());
+  if (!match || !isRoleName(match)) throw new UsageError(`--role must be one of ${ROLES.join(", ")}`, "");
+  return match;
+}
+
+function summary(account: LocalAccountRow) {
+  return {
+    id: account.id,
+    username: account.username,
+    email: account.user.email,
+    role: account.user.role,
+    confirmed: account.user.confirmed_at !== null,
+    approved: account.user.approved,
+    disabled: account.user.disabled,
+    created_at: account.created_at.toISOString(),
+  };
+}
+
+export const accountsGroup: Group = {
+  name: "accounts",
+  summary: "Create, change, list and delete local accounts",
+  commands: [
+    {
+      name: "create",
+      summary: "Create a local account; prints a generated password once",
+      synopsis: "NAME --email EMAIL [--role ROLE] [--confirmed] [--approve]",
+      options: { email: { type: "string" }, role: { type: "string" }, confirmed: { type: "boolean" }, approve: { type: "boolean" } },
+      optionHelp: { email: "email address (required)", role: ROLES.join(" | "), confirmed: "skip the confirmation mail", approve: "approve at once (approval-mode registrations)" },
+      positionals: { min: 1, max: 1 },
+      async run({ values, positionals }) {
+        if (typeof values.email !== "string") throw new UsageError("--email is required", "");
+        const role = roleFlag(values.role);
+        const password = generatePassword();
+        const { account } = await withDatabase((sql, config) =>
+          createLocalAccount(sql, config, {
+            username: positionals[0]!,
+            email: values.email as string,
+            password,
+            role,
+            confirmed: values.confirmed === true,
+            approved: values.approve === true || undefined,
+            allowReserved: true,
+          }),
+        );
+        console.log(`Created @${account.username} (${account.user.role})`);
+        console.log(`New password: ${password}`);
+        return 0;
+      },
+    },
+    {
+      name: "modify",
+      summary: "Change a local account",
+      synopsis: "NAME [--role ROLE] [--approve] [--confirm] [--disable|--enable] [--email EMAIL] [--reset-password]",
+      options: {
+        role: { type: "string" },
+        approve: { type: "boolean" },
+        confirm: { type: "boolean" },
+        disable: { type: "boolean" },
+        enable: { type: "boolean" },
+        email: { type: "string" },
+        "reset-password": { type: "boolean" },
+      },
+      optionHelp: { role: ROLES.join(" | "), "reset-password": "set a new generated password and print it once" },
+      positionals: { min: 1, max: 1 },
+      async run({ values, positionals }) {
+        if (values.disable && values.enable) throw new UsageError("--disable and --enable exclude each other", "");
+        const password = values["reset-password"] ? generatePassword() : undefined;
+        const account = await withDatabase((sql) =>
+          modifyLocalAccount(sql, positionals[0]!, {
+            role: roleFlag(values.role),
+            approve: values.approve === true,
+            confirm: values.confirm === true,
+            disabled: values.disable ? true : values.enable ? false : undefined,
+            email: values.email as string | undefined,
+            password,
+          }),
+        );
+        console.log(`Modified @${account.username}: ${JSON.stringify(summary(account))}`);
+        if (password) console.log(`New password: ${password}`);
+        return 0;
+      },
+    },
+    {
+      name: "delete",
+      summary: "Delete a local account and everything it owns",
+      synopsis: "NAME",
+      positionals: { min: 1, max: 1 },
+      async run({ positionals }) {
+        await withDatabase((sql) => deleteLocalAccount(sql, positionals[0]!));
+        console.log(`Deleted @${positionals[0]!.replace(/^@/, "")}`);
+        return 0;
+      },
+    },
+    {
+      name: "list",
+      summary: "List local accounts",
+      options: { json: { type: "boolean" } },
+      optionHelp: { json: "print JSON" },
+      async run({ values }) {
+        const accounts = (await withDatabase((sql) => listLocalAccounts(sql))).map(summary);
+        if (values.json) console.log(JSON.stringify(accounts, null, 2));
+        else
+          for (const a of accounts)
+            console.log(`@${a.username}  ${a.email}  ${a.role}${a.confirmed ? "" : "  unconfirmed"}${a.approved ? "" : "  pending approval"}${a.disabled ? "  disabled" : ""}`);
+        return 0;
+      },
+    },
+  ],
+};
