@@ -6,6 +6,9 @@ import postgres from "postgres";
 import type { Config } from "./config";
 
 export type Sql = postgres.Sql<Record<string, never>>;
+export type Tx = postgres.TransactionSql<Record<string, never>>;
+/** What store functions take: the pool, or a transaction when the caller needs several writes to be atomic. */
+export type Db = Sql | Tx;
 
 export function createDb(config: Config["db"], options: { max?: number; applicationName?: string } = {}): Sql {
   return postgres(config.url, {

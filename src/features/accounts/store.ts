@@ -1,8 +1,7 @@
 /** SQL for accounts and users. Only the accounts feature touches these tables. */
-import type { Sql } from "../../infra/db";
+import type { Db } from "../../infra/db";
 import type { RoleName } from "./rules";
 
-type Tx = Sql;
 
 export interface AccountRow {
   id: string;
@@ -52,18 +51,18 @@ export interface LocalAccountRow extends AccountRow {
   user: UserRow;
 }
 
-export async function usernameTaken(sql: Tx, username: string): Promise<boolean> {
+export async function usernameTaken(sql: Db, username: string): Promise<boolean> {
   const [row] = await sql`select 1 from accounts where lower(username) = lower(${username}) and domain is null`;
   return row !== undefined;
 }
 
-export async function emailTaken(sql: Tx, email: string): Promise<boolean> {
+export async function emailTaken(sql: Db, email: string): Promise<boolean> {
   const [row] = await sql`select 1 from users where lower(email) = lower(${email})`;
   return row !== undefined;
 }
 
 export async function insertAccount(
-  sql: Tx,
+  sql: Db,
   values: { username: string; uri: string; url: string; publicKey: string; privateKey: string; displayName?: string },
 ): Promise<AccountRow> {
   const [row] = await sql<AccountRow[]>`
@@ -75,7 +74,7 @@ export async function insertAccount(
 }
 
 export async function insertUser(
-  sql: Tx,
+  sql: Db,
   values: {
     accountId: string;
     email: string;
@@ -105,7 +104,7 @@ const USER_COLUMNS = [
 ] as const;
 
 // Accounts joined with their users; user columns come back prefixed (user__email…) and are regrouped by toLocal.
-const LOCAL_SELECT = (sql: Tx) => sql`
+const LOCAL_SELECT = (sql: Db) => sql`
   select a.*, ${sql.unsafe(USER_COLUMNS.map((c) => `u.${c} as user__${c}`).join(", "))}
   from accounts a join users u on u.account_id = a.id`;
 
@@ -119,28 +118,28 @@ function toLocal(row: Record<string, any>): LocalAccountRow {
   return { ...(account as unknown as AccountRow), user: user as unknown as UserRow };
 }
 
-export async function findLocalByUsername(sql: Tx, username: string): Promise<LocalAccountRow | undefined> {
+export async function findLocalByUsername(sql: Db, username: string): Promise<LocalAccountRow | undefined> {
   const [row] = await sql`${LOCAL_SELECT(sql)} where lower(a.username) = lower(${username}) and a.domain is null`;
   return row ? toLocal(row) : undefined;
 }
 
-export async function findLocalByEmail(sql: Tx, email: string): Promise<LocalAccountRow | undefined> {
+export async function findLocalByEmail(sql: Db, email: string): Promise<LocalAccountRow | undefined> {
   const [row] = await sql`${LOCAL_SELECT(sql)} where lower(u.email) = lower(${email})`;
   return row ? toLocal(row) : undefined;
 }
 
-export async function findLocalByUserId(sql: Tx, userId: string): Promise<LocalAccountRow | undefined> {
+export async function findLocalByUserId(sql: Db, userId: string): Promise<LocalAccountRow | undefined> {
   const [row] = await sql`${LOCAL_SELECT(sql)} where u.id = ${userId}`;
   return row ? toLocal(row) : undefined;
 }
 
-export async function listLocal(sql: Tx): Promise<LocalAccountRow[]> {
+export async function listLocal(sql: Db): Promise<LocalAccountRow[]> {
   const rows = await sql`${LOCAL_SELECT(sql)} order by a.id`;
   return rows.map(toLocal);
 }
 
 export async function updateUser(
-  sql: Tx,
+  sql: Db,
   userId: string,
   changes: Partial<{ role: RoleName; approved: boolean; disabled: boolean; confirmed_at: Date | null; password_hash: string; email: string }>,
 ): Promise<void> {
@@ -149,6 +148,6 @@ export async function updateUser(
   await sql`update users set ${sql(changes as Record<string, unknown>, ...columns)}, updated_at = now() where id = ${userId}`;
 }
 
-export async function deleteAccount(sql: Tx, accountId: string): Promise<void> {
+export async function deleteAccount(sql: Db, accountId: string): Promise<void> {
   await sql`delete from accounts where id = ${accountId}`;
 }

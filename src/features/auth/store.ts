@@ -1,5 +1,5 @@
 /** SQL for OAuth applications, grants, tokens and web sessions. Only the auth feature touches these tables. */
-import type { Sql } from "../../infra/db";
+import type { Db } from "../../infra/db";
 
 export interface TokenRow {
   id: string;
@@ -14,7 +14,7 @@ export interface TokenRow {
 }
 
 export async function insertToken(
-  sql: Sql,
+  sql: Db,
   values: { applicationId: string | null; userId: string | null; tokenHash: string; scopes: string; description?: string | null },
 ): Promise<TokenRow> {
   const [row] = await sql<TokenRow[]>`
@@ -24,7 +24,7 @@ export async function insertToken(
   return row!;
 }
 
-export async function findActiveTokenByHash(sql: Sql, tokenHash: string): Promise<TokenRow | undefined> {
+export async function findActiveTokenByHash(sql: Db, tokenHash: string): Promise<TokenRow | undefined> {
   const [row] = await sql<TokenRow[]>`
     select t.*, a.name as application_name
     from oauth_access_tokens t left join oauth_applications a on a.id = t.application_id
@@ -32,7 +32,7 @@ export async function findActiveTokenByHash(sql: Sql, tokenHash: string): Promis
   return row;
 }
 
-export async function listTokensForUser(sql: Sql, userId: string): Promise<TokenRow[]> {
+export async function listTokensForUser(sql: Db, userId: string): Promise<TokenRow[]> {
   return sql<TokenRow[]>`
     select t.*, a.name as application_name
     from oauth_access_tokens t left join oauth_applications a on a.id = t.application_id
@@ -40,14 +40,14 @@ export async function listTokensForUser(sql: Sql, userId: string): Promise<Token
     order by t.id`;
 }
 
-export async function revokeTokenById(sql: Sql, id: string, userId?: string): Promise<boolean> {
+export async function revokeTokenById(sql: Db, id: string, userId?: string): Promise<boolean> {
   const rows = userId
     ? await sql`update oauth_access_tokens set revoked_at = now() where id = ${id} and user_id = ${userId} and revoked_at is null returning id`
     : await sql`update oauth_access_tokens set revoked_at = now() where id = ${id} and revoked_at is null returning id`;
   return rows.length > 0;
 }
 
-export async function revokeTokenByHash(sql: Sql, tokenHash: string, applicationId?: string): Promise<boolean> {
+export async function revokeTokenByHash(sql: Db, tokenHash: string, applicationId?: string): Promise<boolean> {
   const rows = applicationId
     ? await sql`update oauth_access_tokens set revoked_at = now() where token_hash = ${tokenHash} and application_id = ${applicationId} and revoked_at is null returning id`
     : await sql`update oauth_access_tokens set revoked_at = now() where token_hash = ${tokenHash} and revoked_at is null returning id`;
@@ -55,7 +55,7 @@ export async function revokeTokenByHash(sql: Sql, tokenHash: string, application
 }
 
 /** Touch last-use at most once a minute per token, so reads do not turn into a write per request. */
-export async function touchToken(sql: Sql, id: string, ip: string | null): Promise<void> {
+export async function touchToken(sql: Db, id: string, ip: string | null): Promise<void> {
   await sql`
     update oauth_access_tokens set last_used_at = now(), last_used_ip = ${ip}
     where id = ${id} and (last_used_at is null or last_used_at < now() - interval '1 minute')`;
