@@ -10,6 +10,7 @@ import { log } from "../infra/log";
 import { TrustedProxies } from "./client-ip";
 import { docsRoutes } from "./docs";
 import { healthRoutes } from "./health";
+import { webRoutes } from "./routes";
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -82,8 +83,7 @@ export function baseApp(context: AppContext, name: string) {
 }
 
 export function buildWebApp(context: AppContext) {
-  return new Elysia({ name: "web" })
-    .use(baseApp(context, "web-base"))
-    .use(healthRoutes(context))
-    .use(docsRoutes());
+  const app = new Elysia({ name: "web" }).use(baseApp(context, "web-base")).use(healthRoutes(context));
+  for (const plugin of webRoutes(context)) app.use(plugin);
+  return app.use(docsRoutes());
 }

@@ -121,6 +121,7 @@ export interface Config {
     };
   };
   sharpCacheDir?: string;
+  rateLimits: { enabled: boolean; overrides: Record<string, { limit: number; periodSeconds: number }> };
   /** CIDRs that outbound fetches may reach although they are private (Mastodon's ALLOWED_PRIVATE_ADDRESSES). */
   allowedPrivateAddresses: string[];
 }
@@ -155,6 +156,17 @@ function redisUrl(env: Env): string {
   const pass = str(env, "REDIS_PASSWORD");
   const auth = pass ? `${encodeURIComponent(user)}:${encodeURIComponent(pass)}@` : "";
   return `redis://${auth}${host}:${port}`;
+}
+
+/** RATE_LIMITS="sign_up=10/1800,api=600/300": family=requests/seconds. */
+function rateLimitOverrides(env: Env): Record<string, { limit: number; periodSeconds: number }> {
+  const out: Record<string, { limit: number; periodSeconds: number }> = {};
+  for (const entry of list(env, "RATE_LIMITS")) {
+    const match = /^([a-z_]+)=(\d+)\/(\d+)$/.exec(entry);
+    if (!match || Number(match[3]) === 0) throw new ConfigError("RATE_LIMITS", `family=requests/seconds entries such as sign_up=5/1800, got ${JSON.stringify(entry)}`);
+    out[match[1]!] = { limit: Number(match[2]), periodSeconds: Number(match[3]) };
+  }
+  return out;
 }
 
 /** A list of IP addresses or CIDR ranges; each entry is checked. */
@@ -281,6 +293,7 @@ export function loadConfig(env: Env = process.env): Config {
     media: { rootPath: str(env, "PAPERCLIP_ROOT_PATH", "./.data/media")!, s3 },
     sharpCacheDir: raw(env, "SHARP_CACHE_DIR"),
     allowedPrivateAddresses: addressList(env, "ALLOWED_PRIVATE_ADDRESSES"),
+    rateLimits: { enabled: flag(env, "RATE_LIMITS_ENABLED", true), overrides: rateLimitOverrides(env) },
   };
 }
 
@@ -296,7 +309,7 @@ export const CONFIG_VARIABLES = [
   "SMTP_OPENSSL_VERIFY_MODE", "SMTP_ENABLE_STARTTLS", "SMTP_ENABLE_STARTTLS_AUTO", "SMTP_TLS", "SMTP_SSL", "MAIL_OUTBOX_DIR",
   "PAPERCLIP_ROOT_PATH", "S3_ENABLED", "S3_BUCKET", "S3_REGION", "S3_ENDPOINT", "S3_FORCE_PATH_STYLE", "S3_OVERRIDE_PATH_STYLE",
   "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "S3_ALIAS_HOST",
-  "SHARP_CACHE_DIR", "ALLOWED_PRIVATE_ADDRESSES",
+  "SHARP_CACHE_DIR", "ALLOWED_PRIVATE_ADDRESSES", "RATE_LIMITS_ENABLED", "RATE_LIMITS",
 ] as const;
 
 /** Parse the text of an env file (KEY=value lines, # comments, optional quotes, optional `export `). */
