@@ -28,6 +28,8 @@ process.env.LOCAL_HTTPS ??= "false";
 process.env.SECRET_KEY_BASE ??= "test-secret-key-base-0123456789abcdef0123456789abcdef";
 process.env.LOG_LEVEL ??= "error";
 process.env.SHUTDOWN_TIMEOUT ??= "10";
+// Many in-process requests share one "client address"; tests that check limits turn them on themselves.
+process.env.RATE_LIMITS_ENABLED ??= "false";
 process.env.TEST_ADMIN_DATABASE_URL = adminUrl;
 
 {
