@@ -222,7 +222,7 @@ interface WoollyRun {
  * only us; we forward one SIGTERM — woolly treats a second signal as "exit at once") and dies with us even if
  * we are killed with kill -9 (see dieWithParentPrefix).
  */
-function spawnWoolly(envFile: string, args: string[], env: Record<string, string>, capture: boolean): Subprocess {
+function spawnWoolly(envFile: string, args: string[], env: Record<string, string>, capture: boolean, interruptible = true): Subprocess {
   checkpoint();
   const child = Bun.spawn([...dieWithParentPrefix(), process.execPath, join(REPO_ROOT, "src/main.ts"), "--env-file", envFile, ...args], {
     cwd: REPO_ROOT,
@@ -232,6 +232,7 @@ function spawnWoolly(envFile: string, args: string[], env: Record<string, string
     stderr: capture ? "pipe" : "inherit",
     detached: true,
   });
+  if (!interruptible) return child;
   woollyChild = child;
   void child.exited.then(() => {
     if (woollyChild === child) woollyChild = null;
@@ -239,14 +240,15 @@ function spawnWoolly(envFile: string, args: string[], env: Record<string, string
   return child;
 }
 
-async function runWoolly(envFile: string, args: string[], env: Record<string, string>, capture = false): Promise<WoollyRun> {
-  const child = spawnWoolly(envFile, args, env, capture);
+/** Runs a woolly command to completion. A non-interruptible one finishes even after Ctrl-C (and no checkpoint follows). */
+async function runWoolly(envFile: string, args: string[], env: Record<string, string>, capture = false, interruptible = true): Promise<WoollyRun> {
+  const child = spawnWoolly(envFile, args, env, capture, interruptible);
   const [stdout, stderr, code] = await Promise.all([
     capture ? new Response(child.stdout as ReadableStream).text() : "",
     capture ? new Response(child.stderr as ReadableStream).text() : "",
     child.exited,
   ]);
-  checkpoint();
+  if (interruptible) checkpoint();
   return { code, stdout, stderr };
 }
 
@@ -274,11 +276,13 @@ async function ensureOwnerAccount(envFile: string, env: Record<string, string>):
     return;
   }
   log("Creating the owner account…");
+  // Not interruptible: an account created without its (only once shown) password being printed would be lost.
   const create = await runWoolly(
     envFile,
     ["admin", "accounts", "create", "owner", "--email", "owner@localhost", "--role", "Owner", "--confirmed", "--approve"],
     env,
     true,
+    false,
   );
   const output = `${create.stdout}${create.stderr}`.trimEnd();
   if (create.code !== 0) {
@@ -404,6 +408,7 @@ async function main(argv: string[]): Promise<number> {
   const migrate = await runWoolly(envFile, ["migrate"], childEnv);
   if (migrate.code !== 0) throw new LaptopError(`\`woolly migrate\` failed (exit ${migrate.code}); see its output above.`);
   await ensureOwnerAccount(envFile, childEnv);
+  checkpoint();
 
   // 4. The instance. The streaming API is served on the web port too, so no second port is opened.
   log("Starting Woolly (web, streaming, workers and scheduler in one process)…");
