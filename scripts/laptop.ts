@@ -252,29 +252,27 @@ async function runWoolly(envFile: string, args: string[], env: Record<string, st
   return { code, stdout, stderr };
 }
 
-async function ensureOwnerAccount(envFile: string, env: Record<string, string>): Promise<void> {
+/** Makes sure an Owner account exists; returns a description of it for the banner, or null. */
+async function ensureOwnerAccount(envFile: string, env: Record<string, string>, url: string): Promise<string | null> {
   const list = await runWoolly(envFile, ["admin", "accounts", "list", "--json"], env, true);
   if (list.code === 2 && /unknown command/.test(list.stderr)) {
     log("Owner account creation not available yet in this build (no `woolly admin accounts`); skipping it.");
-    return;
+    return null;
   }
   if (list.code !== 0) {
     warn(`could not list accounts (exit ${list.code}: ${firstLine(list.stderr) || firstLine(list.stdout)}); not creating an owner account.`);
-    return;
+    return null;
   }
-  let accounts: { username?: string; role?: string }[];
+  let accounts: { username?: string; email?: string; role?: string }[];
   try {
     const text = list.stdout.trim();
     accounts = JSON.parse(text.slice(text.indexOf("[")));
   } catch {
     warn(`\`woolly admin accounts list --json\` did not print JSON; not creating an owner account.`);
-    return;
+    return null;
   }
   const owner = accounts.find((a) => a.role?.toLowerCase() === "owner");
-  if (owner) {
-    log(`Owner account: ${owner.username ?? "(unnamed)"} (exists already).`);
-    return;
-  }
+  if (owner) return `@${owner.username} <${owner.email}>`;
   log("Creating the owner account…");
   // Not interruptible: an account created without its (only once shown) password being printed would be lost.
   const create = await runWoolly(
@@ -287,12 +285,13 @@ async function ensureOwnerAccount(envFile: string, env: Record<string, string>):
   const output = `${create.stdout}${create.stderr}`.trimEnd();
   if (create.code !== 0) {
     warn(`creating the owner account failed (exit ${create.code}):\n${output}`);
-    return;
+    return null;
   }
-  const rule = "─".repeat(72);
-  console.log(`\n┌${rule}\n│ Your owner account (sign in with the e-mail address and this password — keep it: it is shown only once)\n├${rule}`);
-  for (const line of output.split("\n")) console.log(`│ ${line}`);
-  console.log(`└${rule}\n`);
+  const rule = "─".repeat(76);
+  console.log(`\n┌${rule}\n│ Your owner account — keep this password, it is shown only once:\n│`);
+  for (const line of output.split("\n")) console.log(`│   ${line}`);
+  console.log(`│\n│ Sign in at ${url} with owner@localhost and this password.\n└${rule}\n`);
+  return "@owner <owner@localhost>";
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -322,7 +321,8 @@ async function main(argv: string[]): Promise<number> {
   const envFile = join(dataDir, "env");
   const fileValues = readEnvFile(envFile);
   const firstRun = !existsSync(envFile);
-  const port = options.port ?? Number(process.env.PORT ?? fileValues.get("PORT") ?? DEFAULT_WEB_PORT);
+  const port = options.port ?? Number(process.env.PORT || fileValues.get("PORT") || DEFAULT_WEB_PORT);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new LaptopError(`PORT must be a port number; pass --port N.`);
   const show = (path: string) => (path.startsWith(REPO_ROOT + "/") ? relative(process.cwd(), path) || "." : path);
 
   // Fail fast, before starting anything, when the web port is taken (another Woolly, another engineer…).
@@ -344,7 +344,7 @@ async function main(argv: string[]): Promise<number> {
   let pg: PrivatePostgres | null = null;
   let redis: PrivateRedis | null = null;
   if (process.env.DATABASE_URL) {
-    log("Using DATABASE_URL from your environment (no private Postgres).");
+    log("Using DATABASE_URL from your environment (or ./.env, which Bun reads): no private Postgres.");
   } else {
     // Registered first, so that a failure or Ctrl-C in the middle of starting also stops it.
     cleanups.push({
@@ -365,7 +365,7 @@ async function main(argv: string[]): Promise<number> {
   }
   checkpoint();
   if (process.env.REDIS_URL) {
-    log("Using REDIS_URL from your environment (no private Redis).");
+    log("Using REDIS_URL from your environment (or ./.env, which Bun reads): no private Redis.");
   } else {
     cleanups.push({
       name: "Redis",
@@ -407,7 +407,8 @@ async function main(argv: string[]): Promise<number> {
   log("Applying database migrations…");
   const migrate = await runWoolly(envFile, ["migrate"], childEnv);
   if (migrate.code !== 0) throw new LaptopError(`\`woolly migrate\` failed (exit ${migrate.code}); see its output above.`);
-  await ensureOwnerAccount(envFile, childEnv);
+  const url = `http://localhost:${port}`;
+  const owner = await ensureOwnerAccount(envFile, childEnv, url);
   checkpoint();
 
   // 4. The instance. The streaming API is served on the web port too, so no second port is opened.
@@ -418,18 +419,17 @@ async function main(argv: string[]): Promise<number> {
   try {
     await waitForPort("127.0.0.1", port, {
       timeoutMs: 120_000,
-      check: () => (woollyExit !== null ? `Woolly exited during startup (exit ${woollyExit}); see its output above.` : stopRequested ? "stopping" : null),
+      check: () => (woollyExit !== null ? "exited" : stopRequested ? "stopping" : null),
     });
   } catch (error) {
-    if (stopRequested) throw new Interrupted();
-    if (woollyExit === null) warn((error as Error).message);
-    else throw error;
+    // Exited or stopping: handled below like at any other time. Otherwise it is merely slow.
+    if (woollyExit === null && !stopRequested) warn(`${(error as Error).message} Still waiting for Woolly…`);
   }
   if (woollyExit === null && !stopRequested) {
-    const url = `http://localhost:${port}`;
     const lines = [
       `Woolly is running:  ${url}`,
       "",
+      ...(owner ? [`Owner:     ${owner}`] : []),
       `Settings:  ${show(envFile)}`,
       `Mail:      ${show(dirs.mail)}  (nothing is sent; each message is written there as a file)`,
       `Media:     ${show(dirs.media)}`,

@@ -205,7 +205,7 @@ async function chooseLayout(dataDir: string, runAs: SystemUser | null, port: num
   }
   if (chosen.relocated) {
     log(
-      `Note: ${dataDir} is not reachable by the unprivileged user ${runAs.name} (a parent directory is not traversable), ` +
+      `Note: ${dataDir} is not reachable by the unprivileged user ${runAs.name} (it or a parent directory is not traversable for that user), ` +
         `so the Postgres cluster lives in ${chosen.pgdata} instead. To wipe the instance, delete both directories.`,
     );
   }
@@ -270,7 +270,7 @@ export async function findPostgresBinaries(): Promise<Binaries[]> {
   }
   // Anything else on PATH (Homebrew, RPMs, source builds).
   const pgCtlOnPath = which("pg_ctl");
-  if (pgCtlOnPath) {
+  if (pgCtlOnPath && existsSync(pgCtlOnPath)) {
     const binDir = dirname(realpathSync(pgCtlOnPath));
     if (!found.has(binDir)) {
       const version = (await run([join(binDir, "pg_ctl"), "--version"])).stdout.match(/\(PostgreSQL\)\s+(\d+)/)?.[1];
