@@ -198,7 +198,7 @@ async function main(): Promise<number> {
       console.log(
         `  ${r.label.padEnd(width)} median ${r.medianMs.toFixed(1)} ms  p90 ${r.p90Ms.toFixed(1)} ms  ` +
           `min ${r.minMs.toFixed(1)} ms  max ${r.maxMs.toFixed(1)} ms  ` +
-          `(${(r.ratioToTarget * 100).toFixed(0)}% of the ${TARGET_MS} ms target)  binary ${(r.sizeBytes / 1024 / 1024).toFixed(1)} MB`,
+          `(${(r.ratioToTarget * 100).toFixed(0)}% of the ${TARGET_MS} ms target)  binary ${(r.sizeBytes / 1024 / 1024).toFixed(1)} MiB`,
       );
     }
   }

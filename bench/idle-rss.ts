@@ -1,7 +1,7 @@
 /**
  * Idle memory of the compiled binary running every role in one process: `woolly all --port P` (web,
  * streaming, workers, scheduler). Waits for the first 200 from GET /health, then idles, then reads VmRSS
- * from /proc/<pid>/status several times and reports the median. Target: < 120 MB.
+ * from /proc/<pid>/status several times and reports the median. Target: < 120 MiB (figures are MiB: kB from /proc divided by 1024).
  *
  *   bun bench/idle-rss.ts [--binary dist/woolly] [--rebuild] [--idle 5] [--samples 5] [--json]
  *
@@ -207,14 +207,14 @@ async function main(): Promise<number> {
     } else {
       console.log(`idle RSS: \`woolly all --port P\`, ${args.idleSeconds} s after the first 200 from /health (${version})`);
       console.log(
-        `  median VmRSS ${result.medianRssMb.toFixed(1)} MB (${(result.ratioToTarget * 100).toFixed(0)}% of the ${TARGET_MB} MB target)` +
-          `  peak ${result.peakRssMb.toFixed(1)} MB  threads ${result.threads}  samples ${result.samplesMb.join(", ")}`,
+        `  median VmRSS ${result.medianRssMb.toFixed(1)} MiB (${(result.ratioToTarget * 100).toFixed(0)}% of the ${TARGET_MB} MiB target)` +
+          `  peak ${result.peakRssMb.toFixed(1)} MiB  threads ${result.threads}  samples ${result.samplesMb.join(", ")}`,
       );
       if (result.childProcesses > 0) {
-        console.log(`  with ${result.childProcesses} child process(es): total ${result.medianTotalRssMb.toFixed(1)} MB`);
+        console.log(`  with ${result.childProcesses} child process(es): total ${result.medianTotalRssMb.toFixed(1)} MiB`);
       }
       console.log(
-        `  ready after ${readyMs.toFixed(0)} ms; binary ${(result.sizeBytes / 1024 / 1024).toFixed(1)} MB; exit after SIGTERM: ${exitCode}`,
+        `  ready after ${readyMs.toFixed(0)} ms; binary ${(result.sizeBytes / 1024 / 1024).toFixed(1)} MiB; exit after SIGTERM: ${exitCode}`,
       );
     }
     return result.medianTotalRssMb < TARGET_MB ? 0 : 1;

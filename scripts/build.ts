@@ -177,7 +177,7 @@ function sharpPlugin(state: { patched: string[] }): BunPlugin {
 }
 
 function formatSize(bytes: number): string {
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 }
 
 async function main(): Promise<number> {
