@@ -13,11 +13,9 @@
  * - One discarded warm-up run per binary first: the figures are for a warm page cache, as on a restart.
  */
 import { existsSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, relative, resolve } from "node:path";
-import postgres from "postgres";
+import { DATABASE_URL, REDIS_URL, ROOT, env, freePort, prepareDatabase, sh } from "./lib";
 
-const ROOT = resolve(import.meta.dir, "..");
 const TARGET_MS = 300;
 const POLL_MS = 3;
 const START_TIMEOUT_MS = 15_000;
@@ -50,26 +48,8 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/woolly_bench";
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
-function env(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-    HOME: process.env.HOME ?? "/tmp",
-    LOCAL_DOMAIN: "localhost:3000",
-    SECRET_KEY_BASE: process.env.SECRET_KEY_BASE ?? "be7c".repeat(32),
-    DATABASE_URL,
-    REDIS_URL,
-    ...extra,
-  };
-}
 
-async function sh(cmd: string[], extraEnv?: Record<string, string>): Promise<void> {
-  const proc = Bun.spawn(cmd, { cwd: ROOT, env: extraEnv ? env(extraEnv) : undefined, stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  if (code !== 0) throw new Error(`${cmd.join(" ")} exited ${code}\n${out}${err}`);
-}
 
 async function build(outfile: string, bytecode: boolean): Promise<void> {
   console.error(`building ${relative(ROOT, outfile)} (bytecode ${bytecode ? "on" : "off"})…`);
@@ -77,34 +57,7 @@ async function build(outfile: string, bytecode: boolean): Promise<void> {
 }
 
 /** Creates the bench database when missing and migrates it with the binary under test. */
-async function prepareDatabase(binary: string): Promise<void> {
-  const url = new URL(DATABASE_URL);
-  const name = decodeURIComponent(url.pathname.slice(1));
-  const adminUrl = new URL(DATABASE_URL);
-  adminUrl.pathname = "/postgres";
-  const admin = postgres(adminUrl.toString(), { max: 1, onnotice: () => {} });
-  try {
-    const rows = await admin`SELECT 1 FROM pg_database WHERE datname = ${name}`;
-    if (rows.length === 0) {
-      console.error(`creating database ${name}…`);
-      await admin.unsafe(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-    }
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
-  await sh([binary, "migrate"], {});
-}
 
-async function freePort(): Promise<number> {
-  return await new Promise((ok, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => ok(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 /** Spawns `binary web --port P`, returns ms until the first 200 from /health; stops the process. */
 async function coldStart(binary: string): Promise<number> {

@@ -11,11 +11,9 @@
  * - Should `all` ever start child processes, their RSS is reported too (and counted in the total).
  */
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
-import { createServer } from "node:net";
 import { join, relative, resolve } from "node:path";
-import postgres from "postgres";
+import { DATABASE_URL, REDIS_URL, ROOT, env, freePort, prepareDatabase, sh } from "./lib";
 
-const ROOT = resolve(import.meta.dir, "..");
 const TARGET_MB = 120;
 const START_TIMEOUT_MS = 30_000;
 
@@ -41,55 +39,11 @@ function parseArgs(argv: string[]): Args {
   return args;
 }
 
-const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/woolly_bench";
-const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 
-function env(extra: Record<string, string> = {}): Record<string, string> {
-  return {
-    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-    HOME: process.env.HOME ?? "/tmp",
-    LOCAL_DOMAIN: "localhost:3000",
-    SECRET_KEY_BASE: process.env.SECRET_KEY_BASE ?? "be7c".repeat(32),
-    DATABASE_URL,
-    REDIS_URL,
-    ...extra,
-  };
-}
 
-async function sh(cmd: string[], extraEnv?: Record<string, string>): Promise<void> {
-  const proc = Bun.spawn(cmd, { cwd: ROOT, env: extraEnv ? env(extraEnv) : undefined, stdout: "pipe", stderr: "pipe" });
-  const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
-  if (code !== 0) throw new Error(`${cmd.join(" ")} exited ${code}\n${out}${err}`);
-}
 
 /** Creates the bench database when missing and migrates it with the binary under test. */
-async function prepareDatabase(binary: string): Promise<void> {
-  const name = decodeURIComponent(new URL(DATABASE_URL).pathname.slice(1));
-  const adminUrl = new URL(DATABASE_URL);
-  adminUrl.pathname = "/postgres";
-  const admin = postgres(adminUrl.toString(), { max: 1, onnotice: () => {} });
-  try {
-    const rows = await admin`SELECT 1 FROM pg_database WHERE datname = ${name}`;
-    if (rows.length === 0) {
-      console.error(`creating database ${name}…`);
-      await admin.unsafe(`CREATE DATABASE "${name.replace(/"/g, '""')}"`);
-    }
-  } finally {
-    await admin.end({ timeout: 5 });
-  }
-  await sh([binary, "migrate"], {});
-}
 
-async function freePort(): Promise<number> {
-  return await new Promise((ok, fail) => {
-    const server = createServer();
-    server.once("error", fail);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => ok(typeof address === "object" && address ? address.port : 0));
-    });
-  });
-}
 
 /** kB value of a field of /proc/<pid>/status (VmRSS, VmHWM, Threads…), or undefined if gone. */
 function procStatus(pid: number, field: string): number | undefined {
