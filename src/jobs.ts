@@ -2,6 +2,7 @@
  * Every job kind the workers know. A feature adds its jobs here when it defines them in its own jobs.ts.
  */
 import { cleanQueuesJob, probeJob } from "./features/queues/jobs";
+import { sendMailJob } from "./features/mail/jobs";
 import { JobRegistry } from "./infra/queues/registry";
 
-export const jobRegistry = new JobRegistry([probeJob, cleanQueuesJob]);
+export const jobRegistry = new JobRegistry([probeJob, cleanQueuesJob, sendMailJob]);

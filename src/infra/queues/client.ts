@@ -53,7 +53,7 @@ export class QueueClient {
       delay: options.delayMs,
       jobId: options.jobId,
       priority: options.priority,
-      removeOnComplete: { age: 24 * 3600, count: 5000 },
+      removeOnComplete: job.sensitive ? true : { age: 24 * 3600, count: 5000 },
       removeOnFail: { age: 14 * 24 * 3600 },
     };
     const added = await this.queue(job.queue).add(job.name, checked, jobOptions);

@@ -21,6 +21,8 @@ export interface JobDefinition<S extends v.GenericSchema = v.GenericSchema> {
   attempts: number;
   /** First retry delay; each next retry doubles it (exponential backoff). */
   backoffMs: number;
+  /** The payload carries a secret (e.g. a link with a token): drop the job record as soon as it completes. */
+  sensitive?: boolean;
   handler: (payload: v.InferOutput<S>, ctx: JobContext) => Promise<void>;
 }
 
