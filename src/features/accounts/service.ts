@@ -3,9 +3,10 @@
  * operator's changes (role, approval, confirmation, enable/disable, password reset, deletion).
  */
 import type { Config } from "../../infra/config";
-import type { Sql } from "../../infra/db";
+import type { Db, Sql } from "../../infra/db";
 import { ApiError } from "../../infra/errors";
 import { hashPassword, hashSecret, newSecret } from "../auth/secrets";
+import { countableLength, countCodePoints } from "../text/length";
 import { newAccountKeyPair } from "./keys";
 import { emailErrors, messageFor, passwordErrors, usernameErrors, type FieldErrors, type RoleName } from "./rules";
 import * as store from "./store";
@@ -133,4 +134,197 @@ export async function modifyLocalAccount(sql: Sql, username: string, changes: Ac
 export async function deleteLocalAccount(sql: Sql, username: string): Promise<void> {
   const account = await findLocalAccount(sql, username);
   await store.deleteAccount(sql, account.id);
+}
+
+// ---- Reading accounts for the API ----
+
+export type { AccountWithUser } from "./store";
+
+const MAX_ID = 2n ** 63n - 1n;
+
+/** A well-formed account id (a positive bigint). Anything else can name no account: callers answer 404. */
+export function isAccountId(text: unknown): text is string {
+  return typeof text === "string" && /^[0-9]{1,19}$/.test(text) && BigInt(text) <= MAX_ID && BigInt(text) > 0n;
+}
+
+/**
+ * Mastodon hides local accounts that have not confirmed their email or await approval (404 by id, skipped
+ * in lists): nobody should be able to see, follow or mention a sign-up that may never become real.
+ */
+function isVisible(account: store.AccountWithUser): boolean {
+  return !account.user || (account.user.confirmed_at !== null && account.user.approved);
+}
+
+export async function findVisibleAccount(sql: Sql, id: string): Promise<store.AccountWithUser | undefined> {
+  if (!isAccountId(id)) return undefined;
+  const [account] = await store.findAccountsByIds(sql, [id]);
+  return account && isVisible(account) ? account : undefined;
+}
+
+/** Several accounts in the order asked for; malformed, unknown and hidden ids are skipped. */
+export async function findVisibleAccounts(sql: Sql, ids: string[]): Promise<store.AccountWithUser[]> {
+  const wanted = [...new Set(ids.filter(isAccountId))];
+  const byId = new Map((await store.findAccountsByIds(sql, wanted)).map((a) => [a.id, a]));
+  return wanted.map((id) => byId.get(id)).filter((a): a is store.AccountWithUser => a !== undefined && isVisible(a));
+}
+
+export async function findVisibleLocalAccount(sql: Sql, username: string): Promise<store.LocalAccountRow | undefined> {
+  if (!/^[a-z0-9_]{1,64}$/i.test(username)) return undefined;
+  const account = await store.findLocalByUsername(sql, username);
+  return account && isVisible(account) ? account : undefined;
+}
+
+// ---- Profile and posting defaults (update_credentials) ----
+
+/** Mastodon's limits for local profiles (Account::DISPLAY_NAME_LENGTH_LIMIT, NOTE_LENGTH_LIMIT, DEFAULT_FIELDS_SIZE…). */
+export const PROFILE_LIMITS = { displayName: 30, note: 500, fields: 4, fieldName: 255, fieldValue: 255 } as const;
+
+export const VISIBILITIES = ["public", "unlisted", "private", "direct"] as const;
+export type Visibility = (typeof VISIBILITIES)[number];
+
+/** Posting defaults live in users.settings under these keys (Mastodon's setting_default_*). */
+export interface PostingDefaults {
+  privacy: Visibility;
+  sensitive: boolean;
+  language: string | null;
+}
+
+export function postingDefaults(user: store.UserRow): PostingDefaults {
+  const settings = user.settings ?? {};
+  const privacy = settings.default_privacy;
+  return {
+    privacy: (VISIBILITIES as readonly unknown[]).includes(privacy) ? (privacy as Visibility) : "public",
+    sensitive: settings.default_sensitive === true,
+    language: typeof settings.default_language === "string" ? settings.default_language : null,
+  };
+}
+
+export interface ProfileChanges {
+  displayName?: string;
+  note?: string;
+  locked?: boolean;
+  bot?: boolean;
+  discoverable?: boolean;
+  indexable?: boolean;
+  hideCollections?: boolean;
+  /** Replaces every field; entries with a blank name are dropped, as Mastodon does. */
+  fields?: { name: string; value: string }[];
+  privacy?: Visibility;
+  sensitive?: boolean;
+  language?: string | null;
+}
+
+function profileErrors(changes: ProfileChanges, fields: { name: string; value: string }[] | undefined): FieldErrors {
+  const errors: FieldErrors = {};
+  const tooLong = (max: number, what = "characters") => ({ error: "ERR_TOO_LONG" as const, description: `is too long (maximum is ${max} ${what})` });
+  if (changes.displayName !== undefined && countCodePoints(changes.displayName) > PROFILE_LIMITS.displayName) errors.display_name = [tooLong(PROFILE_LIMITS.displayName)];
+  if (changes.note !== undefined && countableLength(changes.note) > PROFILE_LIMITS.note) errors.note = [tooLong(PROFILE_LIMITS.note)];
+  if (fields) {
+    const list: FieldErrors[string] = [];
+    if (fields.length > PROFILE_LIMITS.fields) list.push(tooLong(PROFILE_LIMITS.fields, "fields"));
+    if (fields.some((f) => countCodePoints(f.name) > PROFILE_LIMITS.fieldName || countCodePoints(f.value) > PROFILE_LIMITS.fieldValue))
+      list.push(tooLong(PROFILE_LIMITS.fieldValue));
+    if (list.length) errors.fields = list;
+  }
+  return errors;
+}
+
+/** Apply a profile edit in one transaction (accounts row + user settings) and return the fresh account. */
+export async function updateCredentials(sql: Sql, account: store.LocalAccountRow, changes: ProfileChanges): Promise<store.LocalAccountRow> {
+  const fields = changes.fields?.filter((f) => f.name.trim() !== "");
+  const errors = profileErrors(changes, fields);
+  if (Object.keys(errors).length) throw ApiError.unprocessable(messageFor(errors), { details: errors });
+
+  const columns: store.ProfileColumns = {};
+  if (changes.displayName !== undefined) columns.display_name = changes.displayName;
+  if (changes.note !== undefined) columns.note = changes.note;
+  if (changes.locked !== undefined) columns.locked = changes.locked;
+  if (changes.bot !== undefined) columns.bot = changes.bot;
+  if (changes.discoverable !== undefined) columns.discoverable = changes.discoverable;
+  if (changes.indexable !== undefined) columns.indexable = changes.indexable;
+  if (changes.hideCollections !== undefined) columns.hide_collections = changes.hideCollections;
+  if (fields) {
+    // A field whose value did not change keeps its rel=me verification (Account#fields_attributes=).
+    columns.fields = fields.map((f) => {
+      const previous = account.fields.find((old) => old.value === f.value && old.verified_at);
+      return { name: f.name, value: f.value, verified_at: previous?.verified_at ?? null };
+    });
+  }
+  const settings: Record<string, unknown> = {};
+  if (changes.privacy !== undefined) settings.default_privacy = changes.privacy;
+  if (changes.sensitive !== undefined) settings.default_sensitive = changes.sensitive;
+  if (changes.language !== undefined) settings.default_language = changes.language;
+
+  await store.updateProfile(sql, { accountId: account.id, userId: account.user.id }, columns, settings);
+  return (await store.findLocalByUserId(sql, account.user.id))!;
+}
+
+// ---- What the instance endpoints need to know about accounts ----
+
+export const countLocalUsers = store.countLocalUsers;
+export const knownDomains = store.knownDomains;
+export const weeklyActivity = store.weeklyActivity;
+
+/** The contact account: the configured username, else the first Owner, else none. */
+export async function findContactAccount(sql: Sql, username: string): Promise<store.LocalAccountRow | undefined> {
+  const name = username.trim().replace(/^@/, "");
+  const named = name ? await findVisibleLocalAccount(sql, name) : undefined;
+  return named ?? (await store.findFirstLocalWithRole(sql, "Owner"));
+}
+
+// ── Email confirmation and password reset (the tokens; mailing them is the caller's job) ───────────────
+
+/** Devise's confirm_within as Mastodon sets it: a confirmation link works for 3 days. */
+export const CONFIRM_WITHIN_SECONDS = 3 * 24 * 3600;
+/** Devise's reset_password_within: a reset link works for 6 hours. */
+export const RESET_PASSWORD_WITHIN_SECONDS = 6 * 3600;
+
+/** Confirm the email behind a mailed token. Undefined when the token is unknown, used or too old. */
+export async function confirmEmail(sql: Sql, token: string): Promise<store.LocalAccountRow | undefined> {
+  if (!plausibleToken(token)) return undefined;
+  const userId = await store.confirmByTokenHash(sql, hashSecret(token), CONFIRM_WITHIN_SECONDS);
+  return userId ? store.findLocalByUserId(sql, userId) : undefined;
+}
+
+/**
+ * A fresh confirmation token for an account that still has to confirm (the old link stops working).
+ * Undefined when there is no such account or it is already confirmed: callers answer the same either way.
+ */
+export async function renewConfirmationToken(sql: Sql, email: string): Promise<{ account: store.LocalAccountRow; token: string } | undefined> {
+  const account = await store.findLocalByEmail(sql, email.trim());
+  if (!account || account.user.confirmed_at) return undefined;
+  const token = newSecret();
+  await store.setConfirmationToken(sql, account.user.id, hashSecret(token));
+  return { account, token };
+}
+
+/** A password reset token for the account with this email (the previous one stops working). */
+export async function newPasswordResetToken(sql: Sql, email: string): Promise<{ account: store.LocalAccountRow; token: string } | undefined> {
+  const account = await store.findLocalByEmail(sql, email.trim());
+  if (!account) return undefined;
+  const token = newSecret();
+  await store.setResetPasswordToken(sql, account.user.id, hashSecret(token));
+  return { account, token };
+}
+
+export async function passwordResetTokenIsLive(sql: Sql, token: string): Promise<boolean> {
+  if (!plausibleToken(token)) return false;
+  return (await store.findUserIdByResetTokenHash(sql, hashSecret(token), RESET_PASSWORD_WITHIN_SECONDS)) !== undefined;
+}
+
+/**
+ * Set the password chosen through a reset link, using the token up. Takes a transaction (`Db`) so the caller
+ * can end sessions in the same commit; the password is hashed by the caller, before the transaction starts.
+ * Returns the user id, or undefined when the token is unknown, used or too old.
+ */
+export async function resetPasswordWithToken(db: Db, token: string, passwordHash: string): Promise<string | undefined> {
+  if (!plausibleToken(token)) return undefined;
+  return store.resetPasswordByTokenHash(db, hashSecret(token), RESET_PASSWORD_WITHIN_SECONDS, passwordHash);
+}
+
+export const recordSignIn = store.recordSignIn;
+
+/** Our tokens are 43 base64url characters; anything far off is not worth hashing and looking up. */
+function plausibleToken(token: string): boolean {
+  return token.length >= 16 && token.length <= 128;
 }

@@ -1,5 +1,5 @@
 /** SQL for accounts and users. Only the accounts feature touches these tables. */
-import type { Db } from "../../infra/db";
+import type { Db, Sql } from "../../infra/db";
 import type { RoleName } from "./rules";
 
 
@@ -150,4 +150,156 @@ export async function updateUser(
 
 export async function deleteAccount(sql: Db, accountId: string): Promise<void> {
   await sql`delete from accounts where id = ${accountId}`;
+}
+
+// ---- Reading accounts for the API, local or (later) remote, with the user when there is one ----
+
+export interface AccountWithUser extends AccountRow {
+  /** Present for local accounts only. */
+  user?: UserRow;
+}
+
+const ACCOUNT_WITH_USER_SELECT = (sql: Db) => sql`
+  select a.*, ${sql.unsafe(USER_COLUMNS.map((c) => `u.${c} as user__${c}`).join(", "))}
+  from accounts a left join users u on u.account_id = a.id`;
+
+function toAccountWithUser(row: Record<string, any>): AccountWithUser {
+  if (row.user__id === null || row.user__id === undefined) {
+    const { private_key: _secret, ...rest } = Object.fromEntries(Object.entries(row).filter(([k]) => !k.startsWith("user__")));
+    return rest as unknown as AccountWithUser;
+  }
+  return toLocal(row);
+}
+
+/** Ids must already be valid bigints (see service.isAccountId). Unknown ids are skipped. */
+export async function findAccountsByIds(sql: Db, ids: string[]): Promise<AccountWithUser[]> {
+  if (ids.length === 0) return [];
+  const rows = await sql`${ACCOUNT_WITH_USER_SELECT(sql)} where a.id = any(${sql.array(ids)}::bigint[])`;
+  return rows.map(toAccountWithUser);
+}
+
+/** The lowest-id Owner: the instance's contact when no contact username is set. */
+export async function findFirstLocalWithRole(sql: Db, role: RoleName): Promise<LocalAccountRow | undefined> {
+  const [row] = await sql`${LOCAL_SELECT(sql)} where u.role = ${role} order by u.id limit 1`;
+  return row ? toLocal(row) : undefined;
+}
+
+// ---- Profile changes (update_credentials) ----
+
+export interface ProfileColumns {
+  display_name?: string;
+  note?: string;
+  locked?: boolean;
+  bot?: boolean;
+  discoverable?: boolean;
+  indexable?: boolean;
+  hide_collections?: boolean;
+  fields?: AccountRow["fields"];
+}
+
+/**
+ * Profile columns on accounts and preference keys merged into users.settings, in one transaction, so a
+ * failure leaves neither half written.
+ */
+export async function updateProfile(
+  sql: Sql,
+  ids: { accountId: string; userId: string },
+  columns: ProfileColumns,
+  settings: Record<string, unknown>,
+): Promise<void> {
+  const names = Object.keys(columns) as (keyof ProfileColumns)[];
+  const values: Record<string, unknown> = { ...columns };
+  if (columns.fields) values.fields = sql.json(columns.fields as never);
+  await sql.begin(async (tx) => {
+    if (names.length) await tx`update accounts set ${tx(values, ...names)}, updated_at = now() where id = ${ids.accountId}`;
+    if (Object.keys(settings).length) {
+      await tx`update users set settings = settings || ${tx.json(settings as never)}, updated_at = now() where id = ${ids.userId}`;
+    }
+  });
+}
+
+// ---- Instance statistics (the instance endpoints ask the accounts feature, which owns these tables) ----
+
+export interface UserCounts {
+  /** Confirmed local users whose account is not suspended (Mastodon's user_count). */
+  confirmed: number;
+  /** Local users who signed in during the last 30 days. */
+  signedInLastMonth: number;
+}
+
+export async function countLocalUsers(sql: Db): Promise<UserCounts> {
+  const [row] = await sql<{ confirmed: number; signed_in: number }[]>`
+    select count(*) filter (where u.confirmed_at is not null and a.suspended_at is null)::int as confirmed,
+           count(*) filter (where u.last_sign_in_at > now() - interval '30 days')::int as signed_in
+    from users u join accounts a on a.id = u.account_id`;
+  return { confirmed: row?.confirmed ?? 0, signedInLastMonth: row?.signed_in ?? 0 };
+}
+
+/** Every remote domain we know an account on, sorted. */
+export async function knownDomains(sql: Db): Promise<string[]> {
+  const rows = await sql<{ domain: string }[]>`select distinct lower(domain) as domain from accounts where domain is not null order by 1`;
+  return rows.map((r) => r.domain);
+}
+
+export interface WeekActivity {
+  /** Monday 00:00 UTC of the week, unix seconds. */
+  week: number;
+  logins: number;
+  registrations: number;
+}
+
+/** The last `weeks` calendar weeks (Monday-based, UTC), newest first: sign-ins and new local users. */
+export async function weeklyActivity(sql: Db, weeks: number): Promise<WeekActivity[]> {
+  return sql<WeekActivity[]>`
+    with w as (
+      select generate_series(date_trunc('week', now() at time zone 'UTC') - make_interval(weeks => ${weeks - 1}),
+                             date_trunc('week', now() at time zone 'UTC'), interval '1 week') as start
+    )
+    select extract(epoch from w.start)::float8 as week,
+           (select count(*) from users u where u.last_sign_in_at >= w.start at time zone 'UTC'
+              and u.last_sign_in_at < (w.start + interval '1 week') at time zone 'UTC')::int as logins,
+           (select count(*) from users u where u.created_at >= w.start at time zone 'UTC'
+              and u.created_at < (w.start + interval '1 week') at time zone 'UTC')::int as registrations
+    from w order by w.start desc`;
+}
+
+// ── Email confirmation, password reset, sign-in bookkeeping ────────────────────────────────────────────
+// Token columns hold sha256 hashes; each lookup matches the hash and its age in one statement, so a token is
+// used at most once even when two requests race.
+
+/** Confirm the user whose live confirmation token hashes to `tokenHash`; clears the token. */
+export async function confirmByTokenHash(sql: Db, tokenHash: string, withinSeconds: number): Promise<string | undefined> {
+  const [row] = await sql<{ id: string }[]>`
+    update users set confirmed_at = coalesce(confirmed_at, now()), confirmation_token = null, updated_at = now()
+    where confirmation_token = ${tokenHash} and confirmation_sent_at > now() - make_interval(secs => ${withinSeconds})
+    returning id`;
+  return row?.id;
+}
+
+export async function setConfirmationToken(sql: Db, userId: string, tokenHash: string): Promise<void> {
+  await sql`update users set confirmation_token = ${tokenHash}, confirmation_sent_at = now(), updated_at = now() where id = ${userId}`;
+}
+
+export async function setResetPasswordToken(sql: Db, userId: string, tokenHash: string): Promise<void> {
+  await sql`update users set reset_password_token = ${tokenHash}, reset_password_sent_at = now(), updated_at = now() where id = ${userId}`;
+}
+
+export async function findUserIdByResetTokenHash(sql: Db, tokenHash: string, withinSeconds: number): Promise<string | undefined> {
+  const [row] = await sql<{ id: string }[]>`
+    select id from users
+    where reset_password_token = ${tokenHash} and reset_password_sent_at > now() - make_interval(secs => ${withinSeconds})`;
+  return row?.id;
+}
+
+/** Set a new password for the user holding a live reset token; clears the token. */
+export async function resetPasswordByTokenHash(sql: Db, tokenHash: string, withinSeconds: number, passwordHash: string): Promise<string | undefined> {
+  const [row] = await sql<{ id: string }[]>`
+    update users set password_hash = ${passwordHash}, reset_password_token = null, reset_password_sent_at = null, updated_at = now()
+    where reset_password_token = ${tokenHash} and reset_password_sent_at > now() - make_interval(secs => ${withinSeconds})
+    returning id`;
+  return row?.id;
+}
+
+export async function recordSignIn(sql: Db, userId: string, ip: string | null): Promise<void> {
+  await sql`update users set last_sign_in_at = now(), last_sign_in_ip = ${ip} where id = ${userId}`;
 }

@@ -1,0 +1,210 @@
+/**
+ * Mastodon's Account, CredentialAccount and Role entities (REST::AccountSerializer and friends), rendered from
+ * an accounts row plus its user when local. Remote accounts pass no user and get `acct = user@domain`.
+ * Notes and field values are stored as the plain text people typed and turned into HTML here.
+ */
+import type { AccountWithUser, LocalAccountRow } from "../../features/accounts/service";
+import { postingDefaults, type Visibility } from "../../features/accounts/service";
+import { ROLE_IDS, type RoleName } from "../../features/accounts/rules";
+import type { UserRow } from "../../features/accounts/store";
+import { plainToHtml } from "../../features/text/plain-to-html";
+import type { Config } from "../../infra/config";
+import { DEFAULT_IMAGE_PATHS } from "../default-images";
+
+type EntityConfig = Pick<Config, "baseUrl">;
+
+export interface FieldEntity {
+  name: string;
+  value: string;
+  verified_at: string | null;
+}
+
+export interface AccountRoleEntity {
+  id: string;
+  name: string;
+  color: string;
+}
+
+export interface AccountEntity {
+  id: string;
+  username: string;
+  acct: string;
+  display_name: string;
+  locked: boolean;
+  bot: boolean;
+  discoverable: boolean | null;
+  indexable: boolean;
+  group: boolean;
+  created_at: string;
+  note: string;
+  url: string;
+  uri: string;
+  avatar: string;
+  avatar_static: string;
+  avatar_description: string;
+  header: string;
+  header_static: string;
+  header_description: string;
+  followers_count: number;
+  following_count: number;
+  statuses_count: number;
+  last_status_at: string | null;
+  hide_collections: boolean | null;
+  show_media: boolean;
+  show_media_replies: boolean;
+  show_featured: boolean;
+  emojis: never[];
+  fields: FieldEntity[];
+  roles: AccountRoleEntity[];
+  noindex?: boolean;
+  suspended?: boolean;
+  limited?: boolean;
+  memorial?: boolean;
+}
+
+export interface RoleEntity {
+  id: string;
+  name: string;
+  color: string;
+  permissions: string;
+  highlighted: boolean;
+}
+
+export interface CredentialAccountEntity extends AccountEntity {
+  source: {
+    privacy: Visibility;
+    sensitive: boolean;
+    language: string | null;
+    note: string;
+    fields: FieldEntity[];
+    follow_requests_count: number;
+    hide_collections: boolean | null;
+    discoverable: boolean | null;
+    indexable: boolean;
+    attribution_domains: string[];
+    quote_policy: "public" | "followers" | "nobody";
+  };
+  role: RoleEntity;
+}
+
+// ---- Roles: Mastodon's default roles (config/roles.yml) and their permission bits (UserRole::FLAGS) ----
+
+const FLAGS = {
+  administrator: 1 << 0, view_devops: 1 << 1, view_audit_log: 1 << 2, view_dashboard: 1 << 3, manage_reports: 1 << 4,
+  manage_federation: 1 << 5, manage_settings: 1 << 6, manage_blocks: 1 << 7, manage_taxonomies: 1 << 8, manage_appeals: 1 << 9,
+  manage_users: 1 << 10, manage_invites: 1 << 11, manage_rules: 1 << 12, manage_announcements: 1 << 13, manage_custom_emojis: 1 << 14,
+  manage_webhooks: 1 << 15, invite_users: 1 << 16, manage_roles: 1 << 17, manage_user_access: 1 << 18, delete_user_data: 1 << 19,
+  view_feeds: 1 << 20, invite_bypass_approval: 1 << 21,
+} as const;
+type Flag = keyof typeof FLAGS;
+
+const ALL = Object.values(FLAGS).reduce((a, b) => a | b, 0);
+const sum = (flags: Flag[]) => flags.reduce((bits, flag) => bits | FLAGS[flag], 0);
+/** The everyone role (-99) may invite; every other role adds to that. */
+const EVERYONE = FLAGS.invite_users;
+const MODERATOR: Flag[] = ["view_dashboard", "view_audit_log", "view_feeds", "manage_users", "manage_reports", "manage_taxonomies"];
+const ADMIN: Flag[] = [
+  ...MODERATOR, "manage_user_access", "delete_user_data", "manage_federation", "manage_settings", "manage_blocks", "manage_appeals",
+  "manage_rules", "manage_invites", "manage_announcements", "manage_custom_emojis", "manage_webhooks", "manage_roles",
+];
+
+/** Computed permissions as Mastodon reports them: the administrator bit grants everything. */
+const PERMISSIONS: Record<RoleName, number> = { User: EVERYONE, Moderator: EVERYONE | sum(MODERATOR), Admin: EVERYONE | sum(ADMIN), Owner: ALL };
+
+/** The seeded staff roles are highlighted (shown as a badge); the everyone role has no name and is not. */
+export function renderRole(role: RoleName): RoleEntity {
+  const everyone = role === "User";
+  return { id: ROLE_IDS[role], name: everyone ? "" : role, color: "", permissions: String(PERMISSIONS[role]), highlighted: !everyone };
+}
+
+function publicRoles(user: UserRow | undefined, unavailable: boolean): AccountRoleEntity[] {
+  if (!user || unavailable) return [];
+  const role = renderRole(user.role);
+  return role.highlighted ? [{ id: role.id, name: role.name, color: role.color }] : [];
+}
+
+// ---- Account ----
+
+/** Where every account without its own image points (served by api/default-images.ts). */
+export function missingImageUrls(config: EntityConfig) {
+  return { avatar: config.baseUrl + DEFAULT_IMAGE_PATHS.avatar, header: config.baseUrl + DEFAULT_IMAGE_PATHS.header };
+}
+
+/** Mastodon shows the creation day only: midnight UTC, so the exact sign-up time does not leak. */
+function midnightUtc(date: Date): string {
+  return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate())).toISOString();
+}
+
+function renderFields(fields: AccountWithUser["fields"]): FieldEntity[] {
+  return fields.map((f) => ({
+    name: f.name,
+    value: plainToHtml(f.value, { multiline: false, relMe: true }),
+    verified_at: f.verified_at ?? null,
+  }));
+}
+
+export function renderAccount(config: EntityConfig, account: AccountWithUser): AccountEntity {
+  // A suspended account keeps its name and counts but shows nothing it wrote (Mastodon's `unavailable?`).
+  const unavailable = account.suspended_at !== null;
+  // Avatars and headers arrive with the media issue; until then every account shows the default images.
+  const images = missingImageUrls(config);
+  const entity: AccountEntity = {
+    id: account.id,
+    username: account.username,
+    acct: account.domain ? `${account.username}@${account.domain}` : account.username,
+    display_name: unavailable ? "" : account.display_name,
+    locked: unavailable ? false : account.locked,
+    bot: unavailable ? false : account.bot,
+    discoverable: unavailable ? false : account.discoverable,
+    indexable: unavailable ? false : account.indexable,
+    group: false,
+    created_at: midnightUtc(account.created_at),
+    note: unavailable ? "" : plainToHtml(account.note),
+    url: account.url ?? account.uri,
+    uri: account.uri,
+    avatar: images.avatar,
+    avatar_static: images.avatar,
+    avatar_description: "",
+    header: images.header,
+    header_static: images.header,
+    header_description: "",
+    followers_count: account.followers_count,
+    following_count: account.following_count,
+    statuses_count: account.statuses_count,
+    last_status_at: account.last_status_at ? account.last_status_at.toISOString().slice(0, 10) : null,
+    hide_collections: account.hide_collections,
+    show_media: true,
+    show_media_replies: true,
+    show_featured: true,
+    emojis: [],
+    fields: unavailable ? [] : renderFields(account.fields),
+    roles: publicRoles(account.user, unavailable),
+  };
+  // Optional keys are present only when they apply, as Mastodon's serializer does.
+  if (account.user) entity.noindex = account.user.settings?.noindex === true;
+  if (unavailable) entity.suspended = true;
+  if (account.silenced_at) entity.limited = true;
+  if (account.memorial) entity.memorial = true;
+  return entity;
+}
+
+export function renderCredentialAccount(config: EntityConfig, account: LocalAccountRow): CredentialAccountEntity {
+  const defaults = postingDefaults(account.user);
+  return {
+    ...renderAccount(config, account),
+    source: {
+      privacy: defaults.privacy,
+      sensitive: defaults.sensitive,
+      language: defaults.language,
+      note: account.note,
+      fields: account.fields.map((f) => ({ name: f.name, value: f.value, verified_at: f.verified_at ?? null })),
+      follow_requests_count: 0, // follow requests arrive with the social graph
+      hide_collections: account.hide_collections,
+      discoverable: account.discoverable,
+      indexable: account.indexable,
+      attribution_domains: [],
+      quote_policy: "public",
+    },
+    role: renderRole(account.user.role),
+  };
+}

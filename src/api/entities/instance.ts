@@ -1,0 +1,141 @@
+/**
+ * Mastodon's Instance (v2) and V1 Instance entities. Limits are the values this server enforces (Mastodon's
+ * defaults); clients size their compose boxes and uploads from them, so they must match what we accept.
+ */
+import { PROFILE_LIMITS } from "../../features/accounts/service";
+import type { RegistrationsMode } from "../../features/accounts/registration";
+import type { LocalAccountRow } from "../../features/accounts/store";
+import { CHARACTERS_RESERVED_PER_URL } from "../../features/text/length";
+import { buildVersion } from "../../infra/build-info";
+import type { Config } from "../../infra/config";
+import { DEFAULT_IMAGE_PATHS } from "../default-images";
+import { renderAccount, type AccountEntity } from "./account";
+
+/** The Mastodon API level we speak: 4.5 (api_versions.mastodon 7). Clients gate features on both. */
+const MASTODON_VERSION = "4.5.0";
+const MASTODON_API_VERSION = 7;
+/** AGPL: where the running code can be had. Replace with the published repository once there is one. */
+export const SOURCE_URL = "https://github.com/woolly-social/woolly";
+
+/** Media the media issue will accept (Mastodon's MediaAttachment.supported_mime_types). */
+const SUPPORTED_MIME_TYPES = [
+  "image/jpeg", "image/png", "image/gif", "image/heic", "image/heif", "image/webp", "image/avif",
+  "video/webm", "video/mp4", "video/quicktime", "video/ogg",
+  "audio/wave", "audio/wav", "audio/x-wav", "audio/x-pn-wave", "audio/vnd.wave", "audio/ogg", "audio/vorbis", "audio/mpeg",
+  "audio/mp3", "audio/webm", "audio/flac", "audio/aac", "audio/m4a", "audio/x-m4a", "audio/mp4", "audio/3gpp", "video/x-ms-asf",
+];
+
+const LIMITS = {
+  statuses: { max_characters: 500, max_media_attachments: 4, characters_reserved_per_url: CHARACTERS_RESERVED_PER_URL },
+  media: {
+    image_size_limit: 16_777_216,
+    image_matrix_limit: 33_177_600,
+    video_size_limit: 103_809_024,
+    video_frame_rate_limit: 120,
+    video_matrix_limit: 8_294_400,
+    description_limit: 1500,
+  },
+  polls: { max_options: 4, max_characters_per_option: 50, min_expiration: 300, max_expiration: 2_629_746 },
+  accounts: { max_featured_tags: 10, max_pinned_statuses: 5 },
+};
+
+export function versionString(): string {
+  return `${MASTODON_VERSION} (compatible; Woolly ${buildVersion()})`;
+}
+
+/** Everything the two shapes are made from, gathered by the route. */
+export interface InstanceFacts {
+  title: string;
+  shortDescription: string;
+  contactEmail: string;
+  contactAccount: LocalAccountRow | undefined;
+  registrationsMode: RegistrationsMode;
+  userCount: number;
+  activeMonth: number;
+  domainCount: number;
+}
+
+type InstanceConfig = Pick<Config, "localDomain" | "baseUrl" | "streamingApiBaseUrl">;
+
+export function renderInstance(config: InstanceConfig, facts: InstanceFacts) {
+  const enabled = facts.registrationsMode !== "none";
+  return {
+    domain: config.localDomain,
+    title: facts.title,
+    version: versionString(),
+    source_url: SOURCE_URL,
+    description: facts.shortDescription,
+    usage: { users: { active_month: facts.activeMonth } },
+    thumbnail: { url: config.baseUrl + DEFAULT_IMAGE_PATHS.thumbnail },
+    icon: [],
+    languages: ["en"],
+    configuration: {
+      // about / privacy_policy / terms_of_service pages do not exist yet: null rather than links that 404.
+      urls: { streaming: config.streamingApiBaseUrl, status: null, about: null, privacy_policy: null, terms_of_service: null },
+      vapid: { public_key: "" },
+      accounts: {
+        ...LIMITS.accounts,
+        max_display_name_length: PROFILE_LIMITS.displayName,
+        max_note_length: PROFILE_LIMITS.note,
+        max_avatar_description_length: 150,
+        max_header_description_length: 150,
+        max_profile_fields: PROFILE_LIMITS.fields,
+        profile_field_name_limit: PROFILE_LIMITS.fieldName,
+        profile_field_value_limit: PROFILE_LIMITS.fieldValue,
+      },
+      statuses: LIMITS.statuses,
+      media_attachments: { supported_mime_types: SUPPORTED_MIME_TYPES, ...LIMITS.media },
+      polls: LIMITS.polls,
+      translation: { enabled: false },
+      timelines_access: {
+        live_feeds: { local: "public", remote: "public" },
+        hashtag_feeds: { local: "public", remote: "public" },
+        trending_link_feeds: { local: "public", remote: "public" },
+      },
+      limited_federation: false,
+    },
+    registrations: {
+      enabled,
+      approval_required: facts.registrationsMode === "approved",
+      reason_required: false,
+      message: null,
+      min_age: null,
+      url: null,
+    },
+    api_versions: { mastodon: MASTODON_API_VERSION },
+    contact: { email: facts.contactEmail, account: contactEntity(config, facts) },
+    rules: [],
+    wrapstodon: null,
+  };
+}
+
+export function renderV1Instance(config: InstanceConfig, facts: InstanceFacts) {
+  const { image_size_limit, image_matrix_limit, video_size_limit, video_frame_rate_limit, video_matrix_limit } = LIMITS.media;
+  return {
+    uri: config.localDomain,
+    title: facts.title,
+    short_description: facts.shortDescription,
+    description: facts.shortDescription,
+    email: facts.contactEmail,
+    version: versionString(),
+    urls: { streaming_api: config.streamingApiBaseUrl },
+    stats: { user_count: facts.userCount, status_count: 0, domain_count: facts.domainCount },
+    thumbnail: config.baseUrl + DEFAULT_IMAGE_PATHS.thumbnail,
+    languages: ["en"],
+    registrations: facts.registrationsMode !== "none",
+    approval_required: facts.registrationsMode === "approved",
+    invites_enabled: false,
+    configuration: {
+      accounts: { max_featured_tags: LIMITS.accounts.max_featured_tags },
+      statuses: LIMITS.statuses,
+      media_attachments: { supported_mime_types: SUPPORTED_MIME_TYPES, image_size_limit, image_matrix_limit, video_size_limit, video_frame_rate_limit, video_matrix_limit },
+      polls: LIMITS.polls,
+    },
+    contact_account: contactEntity(config, facts),
+    rules: [],
+  };
+}
+
+function contactEntity(config: InstanceConfig, facts: InstanceFacts): AccountEntity | null {
+  return facts.contactAccount ? renderAccount(config, facts.contactAccount) : null;
+}
