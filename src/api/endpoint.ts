@@ -10,20 +10,24 @@
  */
 import { Elysia } from "elysia";
 import type { AppContext } from "../infra/context";
+import { ApiError } from "../infra/errors";
 import type { RequestMeta } from "./app";
 import { authorize, resolveCaller, type AuthSpec, type Caller } from "./caller";
 import { enforceRateLimits, type RateLimitFamily } from "./rate-limit";
 import { openApiDetail, readInput, type InputOf, type InputSchemas } from "./validate";
 
-export interface EndpointSpec<S extends InputSchemas> extends AuthSpec, Partial<Record<keyof InputSchemas, unknown>> {
-  query?: S["query"];
-  body?: S["body"];
-  params?: S["params"];
+/** What an endpoint declares besides its input schemas (query, body, params — see InputSchemas). */
+export interface EndpointOptions extends AuthSpec {
   /** Extra limits on top of the general API limit (sign-ups, app registrations, media…). */
   rateLimit?: RateLimitFamily[];
+  /** Refuse a body whose Content-Length exceeds this many bytes with 413, before anything is read. */
+  maxBodyBytes?: number;
   summary?: string;
   tags?: string[];
 }
+
+/** The whole declaration; S is inferred from the literal so handlers get precisely typed input. */
+export type EndpointSpec<S extends InputSchemas> = S & EndpointOptions;
 
 export interface EndpointArgs<S extends InputSchemas, A extends AuthSpec["auth"]> {
   input: InputOf<S>;
@@ -45,10 +49,13 @@ export class Router {
     private readonly context: AppContext,
   ) {}
 
-  private add<S extends InputSchemas, A extends AuthSpec["auth"]>(method: Method, path: string, spec: EndpointSpec<S> & { auth: A }, handler: Handler<S, A>) {
+  private add<S extends InputSchemas, A extends AuthSpec["auth"]>(method: Method, path: string, spec: S & EndpointOptions & { auth: A }, handler: Handler<S, A>) {
     const context = this.context;
     const schemas: InputSchemas = { query: spec.query as never, body: spec.body as never, params: spec.params as never };
     const run = async ({ request, params, set, meta }: { request: Request; params: Record<string, string>; set: any; meta: RequestMeta }) => {
+      if (spec.maxBodyBytes !== undefined && Number(request.headers.get("content-length") ?? 0) > spec.maxBodyBytes) {
+        throw new ApiError(413, "The request body is too large");
+      }
       const caller = authorize(spec, await resolveCaller(context, request, meta.clientIp));
       await enforceRateLimits(context, { caller, meta, families: spec.rateLimit ?? [], path }, set);
       const input = await readInput(schemas, request, params);
@@ -66,19 +73,19 @@ export class Router {
     return this;
   }
 
-  get<S extends InputSchemas, A extends AuthSpec["auth"]>(path: string, spec: EndpointSpec<S> & { auth: A }, handler: Handler<S, A>) {
+  get<S extends InputSchemas, A extends AuthSpec["auth"]>(path: string, spec: S & EndpointOptions & { auth: A }, handler: Handler<S, A>) {
     return this.add("get", path, spec, handler);
   }
-  post<S extends InputSchemas, A extends AuthSpec["auth"]>(path: string, spec: EndpointSpec<S> & { auth: A }, handler: Handler<S, A>) {
+  post<S extends InputSchemas, A extends AuthSpec["auth"]>(path: string, spec: S & EndpointOptions & { auth: A }, handler: Handler<S, A>) {
     return this.add("post", path, spec, handler);
   }
-  put<S extends InputSchemas, A extends AuthSpec["auth"]>(path: string, spec: EndpointSpec<S> & { auth: A }, handler: Handler<S, A>) {
+  put<S extends InputSchemas, A extends AuthSpec["auth"]>(path: string, spec: S & EndpointOptions & { auth: A }, handler: Handler<S, A>) {
     return this.add("put", path, spec, handler);
   }
-  patch<S extends InputSchemas, A extends AuthSpec["auth"]>(path: string, spec: EndpointSpec<S> & { auth: A }, handler: Handler<S, A>) {
+  patch<S extends InputSchemas, A extends AuthSpec["auth"]>(path: string, spec: S & EndpointOptions & { auth: A }, handler: Handler<S, A>) {
     return this.add("patch", path, spec, handler);
   }
-  delete<S extends InputSchemas, A extends AuthSpec["auth"]>(path: string, spec: EndpointSpec<S> & { auth: A }, handler: Handler<S, A>) {
+  delete<S extends InputSchemas, A extends AuthSpec["auth"]>(path: string, spec: S & EndpointOptions & { auth: A }, handler: Handler<S, A>) {
     return this.add("delete", path, spec, handler);
   }
 }

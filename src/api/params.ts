@@ -43,9 +43,13 @@ function assign(target: Params | unknown[], path: string[], value: unknown): voi
   }
   const nextIsArray = rest[0] === "";
   if (isArrayTarget) {
-    // a[][b]=1 : start a new element object
-    const child: Params | unknown[] = nextIsArray ? [] : {};
-    (target as unknown[]).push(child);
+    // a[][name]=x&a[][value]=y is ONE element {name, value}, as in Rails: keep filling the last element
+    // until a key repeats, then start the next one.
+    const list = target as unknown[];
+    const last = list[list.length - 1];
+    const reusable = !nextIsArray && typeof last === "object" && last !== null && !Array.isArray(last) && !(rest[0]! in (last as Params));
+    const child: Params | unknown[] = reusable ? (last as Params) : nextIsArray ? [] : {};
+    if (!reusable) list.push(child);
     assign(child, rest, value);
     return;
   }

@@ -75,6 +75,8 @@ export interface Config {
   baseUrl: string;
   secretKeyBase: string;
   singleUserMode: boolean;
+  /** Where the running code can be had (AGPL), shown as source_url in /api/v2/instance. */
+  sourceBaseUrl: string;
 
   bind: string;
   port: number;
@@ -118,6 +120,8 @@ export interface Config {
       accessKeyId?: string;
       secretAccessKey?: string;
       aliasHost?: string;
+      /** Canned ACL sent with public files ("public-read"); "" sends none (R2 and B2 refuse ACLs). */
+      permission: string;
     };
   };
   sharpCacheDir?: string;
@@ -188,6 +192,17 @@ function isCidr(text: string): boolean {
   }
 }
 
+const S3_ACLS = ["private", "public-read", "public-read-write", "authenticated-read", "bucket-owner-read", "bucket-owner-full-control"];
+
+/** Unset means "public-read"; set but empty means "send no ACL", which raw() cannot tell apart, hence this. */
+function s3Permission(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined) return "public-read";
+  const trimmed = value.trim();
+  if (trimmed !== "" && !S3_ACLS.includes(trimmed)) throw new ConfigError(name, `"" (no ACL) or one of ${S3_ACLS.join(", ")}, got ${JSON.stringify(trimmed)}`);
+  return trimmed;
+}
+
 function list(env: Env, name: string): string[] {
   return (raw(env, name) ?? "")
     .split(/[,\s]+/)
@@ -238,6 +253,7 @@ export function loadConfig(env: Env = process.env): Config {
       accessKeyId: raw(env, "AWS_ACCESS_KEY_ID"),
       secretAccessKey: raw(env, "AWS_SECRET_ACCESS_KEY"),
       aliasHost: raw(env, "S3_ALIAS_HOST"),
+      permission: s3Permission(env, "S3_PERMISSION"),
     };
   }
 
@@ -249,6 +265,7 @@ export function loadConfig(env: Env = process.env): Config {
     baseUrl,
     secretKeyBase,
     singleUserMode: flag(env, "SINGLE_USER_MODE", false),
+    sourceBaseUrl: raw(env, "SOURCE_BASE_URL") === undefined ? "" : parsed(env, "SOURCE_BASE_URL", urlWith("http:", "https:"), "an http(s):// URL"),
     bind: str(env, "BIND", "127.0.0.1")!,
     port,
     streamingPort,
@@ -299,7 +316,7 @@ export function loadConfig(env: Env = process.env): Config {
 
 /** Every variable loadConfig reads, for docs/configuration.md and .env.example to be checked against. */
 export const CONFIG_VARIABLES = [
-  "LOCAL_DOMAIN", "WEB_DOMAIN", "LOCAL_HTTPS", "SECRET_KEY_BASE", "SINGLE_USER_MODE",
+  "LOCAL_DOMAIN", "WEB_DOMAIN", "LOCAL_HTTPS", "SECRET_KEY_BASE", "SINGLE_USER_MODE", "SOURCE_BASE_URL",
   "BIND", "PORT", "STREAMING_PORT", "STREAMING_API_BASE_URL", "TRUSTED_PROXY_IP", "SHUTDOWN_TIMEOUT", "LOG_LEVEL",
   "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASS", "DB_POOL", "DB_SSLMODE", "DB_CONNECT_TIMEOUT",
   "PREPARED_STATEMENTS",
@@ -308,7 +325,7 @@ export const CONFIG_VARIABLES = [
   "SMTP_SERVER", "SMTP_PORT", "SMTP_LOGIN", "SMTP_PASSWORD", "SMTP_FROM_ADDRESS", "SMTP_DOMAIN", "SMTP_AUTH_METHOD",
   "SMTP_OPENSSL_VERIFY_MODE", "SMTP_ENABLE_STARTTLS", "SMTP_ENABLE_STARTTLS_AUTO", "SMTP_TLS", "SMTP_SSL", "MAIL_OUTBOX_DIR",
   "PAPERCLIP_ROOT_PATH", "S3_ENABLED", "S3_BUCKET", "S3_REGION", "S3_ENDPOINT", "S3_FORCE_PATH_STYLE", "S3_OVERRIDE_PATH_STYLE",
-  "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "S3_ALIAS_HOST",
+  "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "S3_ALIAS_HOST", "S3_PERMISSION",
   "SHARP_CACHE_DIR", "ALLOWED_PRIVATE_ADDRESSES", "RATE_LIMITS_ENABLED", "RATE_LIMITS",
 ] as const;
 

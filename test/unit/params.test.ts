@@ -22,6 +22,16 @@ describe("Rails-style parameters", () => {
     });
   });
 
+  test("arrays of hashes group keys into elements until a key repeats (Rails)", () => {
+    const params = nestPairs([
+      ["fields_attributes[][name]", "a"],
+      ["fields_attributes[][value]", "1"],
+      ["fields_attributes[][name]", "b"],
+      ["fields_attributes[][value]", "2"],
+    ]);
+    expect(params.fields_attributes).toEqual([{ name: "a", value: "1" }, { name: "b", value: "2" }]);
+  });
+
   test("prototype keys are ignored", () => {
     const params = nestPairs([["__proto__[polluted]", "yes"], ["a[constructor]", "x"]]);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();

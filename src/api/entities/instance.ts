@@ -14,8 +14,6 @@ import { renderAccount, type AccountEntity } from "./account";
 /** The Mastodon API level we speak: 4.5 (api_versions.mastodon 7). Clients gate features on both. */
 const MASTODON_VERSION = "4.5.0";
 const MASTODON_API_VERSION = 7;
-/** AGPL: where the running code can be had. Replace with the published repository once there is one. */
-export const SOURCE_URL = "https://github.com/woolly-social/woolly";
 
 /** Media the media issue will accept (Mastodon's MediaAttachment.supported_mime_types). */
 const SUPPORTED_MIME_TYPES = [
@@ -63,7 +61,7 @@ export function renderInstance(config: InstanceConfig, facts: InstanceFacts) {
     domain: config.localDomain,
     title: facts.title,
     version: versionString(),
-    source_url: SOURCE_URL,
+    source_url: config.sourceBaseUrl,
     description: facts.shortDescription,
     usage: { users: { active_month: facts.activeMonth } },
     thumbnail: { url: config.baseUrl + DEFAULT_IMAGE_PATHS.thumbnail },

@@ -101,7 +101,7 @@ export function accountRoutes(context: AppContext) {
       "/api/v1/accounts",
       { auth: "app", scopes: ["write", "write:accounts"], body: registrationBody, rateLimit: ["sign_up"], summary: "Register an account", tags: ["accounts"] },
       async ({ input, caller, meta }) => {
-        const body = input.body as v.InferOutput<typeof registrationBody>;
+        const body = input.body;
         const created = await register(context, {
           username: body.username,
           email: body.email,
@@ -131,7 +131,7 @@ export function accountRoutes(context: AppContext) {
       "/api/v1/accounts/update_credentials",
       { auth: "user", scopes: ["write", "write:accounts"], body: updateCredentialsBody, summary: "Update account credentials", tags: ["accounts"] },
       async ({ input, caller }) => {
-        const b = input.body as v.InferOutput<typeof updateCredentialsBody>;
+        const b = input.body;
         const updated = await updateCredentials(context.sql, caller.account!, {
           displayName: b.display_name,
           note: b.note,
@@ -153,7 +153,7 @@ export function accountRoutes(context: AppContext) {
       "/api/v1/accounts/lookup",
       { auth: "optional", scopes: READ_ACCOUNTS, query: lookupQuery, summary: "Look up an account by its handle", tags: ["accounts"] },
       async ({ input }) => {
-        const { acct } = input.query as v.InferOutput<typeof lookupQuery>;
+        const { acct } = input.query;
         const username = localUsername(context, acct);
         const account = username ? await findVisibleLocalAccount(context.sql, username) : undefined;
         if (!account) throw ApiError.notFound();
@@ -165,7 +165,7 @@ export function accountRoutes(context: AppContext) {
       "/api/v1/accounts",
       { auth: "optional", scopes: READ_ACCOUNTS, query: idsQuery, summary: "Get multiple accounts", tags: ["accounts"] },
       async ({ input }) => {
-        const ids = [...new Set((input.query as v.InferOutput<typeof idsQuery>).id ?? [])];
+        const ids = [...new Set(input.query.id ?? [])];
         if (ids.length > MAX_ACCOUNTS_PER_REQUEST) throw ApiError.unprocessable(`Too many accounts requested (maximum is ${MAX_ACCOUNTS_PER_REQUEST})`);
         return (await findVisibleAccounts(context.sql, ids)).map(render);
       },
@@ -175,7 +175,7 @@ export function accountRoutes(context: AppContext) {
       "/api/v1/accounts/:id",
       { auth: "optional", scopes: READ_ACCOUNTS, params: idParams, summary: "Get an account", tags: ["accounts"] },
       async ({ input }) => {
-        const { id } = input.params as v.InferOutput<typeof idParams>;
+        const { id } = input.params;
         const account = await findVisibleAccount(context.sql, id);
         if (!account) throw ApiError.notFound();
         return render(account);
