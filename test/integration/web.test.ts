@@ -113,8 +113,13 @@ describe("outages", () => {
       });
       expect(pgDown.body.postgres).toContain("unreachable");
       expect(pgDown.body.redis).toBe("ok");
+      // A request that needs the database fails fast with 503 in Mastodon's shape, not 500 and not a hang.
+      const during = await fetch(`http://127.0.0.1:${port}/api/v1/instance`);
+      expect(during.status).toBe(503);
+      expect(await during.json()).toEqual({ error: "Service temporarily unavailable" });
       await pgProxy.start();
       await waitFor(async () => (await health()).status === 200, 15_000);
+      expect((await fetch(`http://127.0.0.1:${port}/api/v1/instance`)).status).toBe(200);
     } finally {
       web.kill("SIGTERM");
       await web.exited;
