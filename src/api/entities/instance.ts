@@ -53,7 +53,7 @@ export interface InstanceFacts {
   domainCount: number;
 }
 
-type InstanceConfig = Pick<Config, "localDomain" | "baseUrl" | "streamingApiBaseUrl">;
+type InstanceConfig = Pick<Config, "localDomain" | "baseUrl" | "streamingApiBaseUrl" | "sourceBaseUrl">;
 
 export function renderInstance(config: InstanceConfig, facts: InstanceFacts) {
   const enabled = facts.registrationsMode !== "none";
