@@ -483,6 +483,20 @@ describe("POST /oauth/token", () => {
     expect((await bearer("/api/v1/apps/verify_credentials", first.access_token)).status).toBe(401);
   });
 
+  test("authorizing the same app with the same scopes again gives the same token, as in Mastodon", async () => {
+    const first = await json(await exchange(client, { code: await freshCode({ scope: "read" }) }));
+    const second = await json(await exchange(client, { code: await freshCode({ scope: "read" }) }));
+    expect(second.access_token).toBe(first.access_token);
+    const [stored] = await context.sql`select token_hash, token_sealed from oauth_access_tokens where token_hash = ${createHash("sha256").update(first.access_token).digest("hex")}`;
+    expect(stored!.token_sealed).not.toContain(first.access_token); // sealed, not stored in the clear
+    const other = await json(await exchange(client, { code: await freshCode({ scope: "read write" }) }));
+    expect(other.access_token).not.toBe(first.access_token);
+    await postForm("/oauth/revoke", { client_id: client.client_id, client_secret: client.client_secret, token: first.access_token });
+    const afterRevoke = await json(await exchange(client, { code: await freshCode({ scope: "read" }) }));
+    expect(afterRevoke.access_token).not.toBe(first.access_token);
+    expect((await bearer("/api/v1/apps/verify_credentials", afterRevoke.access_token)).status).toBe(200);
+  });
+
   test("PKCE: wrong verifier, missing verifier, verifier without a challenge → invalid_grant", async () => {
     const { verifier, challenge } = pkce();
     const code = await freshCode({ code_challenge: challenge, code_challenge_method: "S256" });

@@ -88,7 +88,7 @@ export function oauthTokenRoutes(context: AppContext) {
         const application = await authenticate(context, request, params, set);
         const issued =
           grantType === "authorization_code"
-            ? await exchangeAuthorizationCode(context.sql, application, { code: params.code, redirectUri: params.redirect_uri, codeVerifier: params.code_verifier })
+            ? await exchangeAuthorizationCode(context.sql, application, { code: params.code, redirectUri: params.redirect_uri, codeVerifier: params.code_verifier }, context.config.secretKeyBase)
             : await issueClientCredentialsToken(context.sql, application, params.scope);
         return renderToken(issued);
       },

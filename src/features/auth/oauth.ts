@@ -10,7 +10,7 @@ import { createHash, timingSafeEqual } from "node:crypto";
 import type { Db, Sql } from "../../infra/db";
 import { ApiError } from "../../infra/errors";
 import { parseScopes, unknownScopes, withinScopes } from "./scopes";
-import { hashSecret, newSecret } from "./secrets";
+import { hashSecret, newSecret, seal, unseal } from "./secrets";
 import * as store from "./store";
 
 export type { ApplicationRow } from "./store";
@@ -229,10 +229,29 @@ function pkceMatches(verifier: string, challenge: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
-async function insertNewToken(db: Db, values: { applicationId: string; userId: string | null; scopes: string }): Promise<IssuedToken> {
+const TOKEN_SEAL = "oauth-access-token";
+
+async function insertNewToken(
+  db: Db,
+  values: { applicationId: string; userId: string | null; scopes: string },
+  secretKeyBase?: string,
+): Promise<IssuedToken> {
   const token = newSecret();
-  const row = await store.insertToken(db, { applicationId: values.applicationId, userId: values.userId, tokenHash: hashSecret(token), scopes: values.scopes });
+  const tokenSealed = secretKeyBase ? seal(token, secretKeyBase, TOKEN_SEAL) : null;
+  const row = await store.insertToken(db, { applicationId: values.applicationId, userId: values.userId, tokenHash: hashSecret(token), scopes: values.scopes, tokenSealed });
   return { token, row };
+}
+
+/**
+ * Mastodon (Doorkeeper's reuse_access_token) hands out the same token when a person authorizes the same app
+ * with the same scopes again, so re-logging into an app does not pile up tokens. We keep a sealed copy of user
+ * tokens for exactly that; a token sealed under an older SECRET_KEY_BASE is simply not reused.
+ */
+async function reuseOrIssueToken(db: Db, values: { applicationId: string; userId: string; scopes: string }, secretKeyBase: string): Promise<IssuedToken> {
+  const existing = await store.findReusableToken(db, values.userId, values.applicationId, values.scopes);
+  const token = existing ? unseal(existing.token_sealed, secretKeyBase, TOKEN_SEAL) : undefined;
+  if (existing && token) return { token, row: existing };
+  return insertNewToken(db, values, secretKeyBase);
 }
 
 /**
@@ -241,13 +260,13 @@ async function insertNewToken(db: Db, values: { applicationId: string; userId: s
  * it may have stolen it. That revocation must commit although the request fails, so the transaction returns
  * the failure and it is thrown after the commit.
  *
- * Unlike Mastodon, a new token is made even when the person holds one for the same app and scopes: tokens
- * are stored hashed, so an existing one cannot be handed out again.
+ * As in Mastodon, a person who already holds a live token for this app and these scopes gets that token again.
  */
 export async function exchangeAuthorizationCode(
   sql: Sql,
   application: store.ApplicationRow,
   input: { code: string | undefined; redirectUri: string | undefined; codeVerifier: string | undefined },
+  secretKeyBase: string,
 ): Promise<IssuedToken> {
   if (!input.code) throw oauthError(400, "invalid_request", "Missing required parameter: code.");
   if (!input.redirectUri) throw oauthError(400, "invalid_request", "Missing required parameter: redirect_uri.");
@@ -270,7 +289,7 @@ export async function exchangeAuthorizationCode(
       // A verifier for a request that had no challenge: a PKCE downgrade attempt (RFC 9700 §2.1.1).
       return { refused: "A code_verifier was sent, but the authorization request had no code_challenge." };
     }
-    const issued = await insertNewToken(tx, { applicationId: application.id, userId: grant.user_id, scopes: grant.scopes });
+    const issued = await reuseOrIssueToken(tx, { applicationId: application.id, userId: grant.user_id, scopes: grant.scopes }, secretKeyBase);
     await store.markGrantUsed(tx, grant.id, issued.row.id);
     return issued;
   });

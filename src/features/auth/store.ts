@@ -15,11 +15,11 @@ export interface TokenRow {
 
 export async function insertToken(
   sql: Db,
-  values: { applicationId: string | null; userId: string | null; tokenHash: string; scopes: string; description?: string | null },
+  values: { applicationId: string | null; userId: string | null; tokenHash: string; scopes: string; description?: string | null; tokenSealed?: string | null },
 ): Promise<TokenRow> {
   const [row] = await sql<TokenRow[]>`
-    insert into oauth_access_tokens (application_id, user_id, token_hash, scopes, description)
-    values (${values.applicationId}, ${values.userId}, ${values.tokenHash}, ${values.scopes}, ${values.description ?? null})
+    insert into oauth_access_tokens (application_id, user_id, token_hash, scopes, description, token_sealed)
+    values (${values.applicationId}, ${values.userId}, ${values.tokenHash}, ${values.scopes}, ${values.description ?? null}, ${values.tokenSealed ?? null})
     returning *, null as application_name`;
   return row!;
 }
@@ -164,6 +164,18 @@ export async function hasLiveTokenWithScopes(sql: Db, userId: string, applicatio
       and (select string_agg(distinct s, ' ' order by s) from unnest(string_to_array(t.scopes, ' ')) s where s <> '') = ${wanted}
     limit 1`;
   return row !== undefined;
+}
+
+/** A live, re-issuable token of this user for this app with exactly these scopes (newest first). */
+export async function findReusableToken(sql: Db, userId: string, applicationId: string, scopes: string): Promise<(TokenRow & { token_sealed: string }) | undefined> {
+  const wanted = [...new Set(scopes.split(" ").filter(Boolean))].sort().join(" ");
+  const [row] = await sql<(TokenRow & { token_sealed: string })[]>`
+    select t.*, null as application_name from oauth_access_tokens t
+    where t.user_id = ${userId} and t.application_id = ${applicationId} and t.revoked_at is null and t.token_sealed is not null
+      and (select string_agg(distinct s, ' ' order by s) from unnest(string_to_array(t.scopes, ' ')) s where s <> '') = ${wanted}
+    order by t.id desc
+    limit 1`;
+  return row;
 }
 
 /** Everything that lets a user's apps act for them: on password reset (as Mastodon's revoke_access!). */
