@@ -5,11 +5,12 @@
  * its flow runs without PKCE), call verify_credentials and update_credentials, revoke the token and see 401.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createHash, randomBytes } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { createOAuthAPIClient, createRestAPIClient, MastoHttpError } from "masto";
 import generator from "megalodon";
 import { buildWebApp } from "../../src/api/app";
 import { createLocalAccount } from "../../src/features/accounts/service";
+import { Browser, pkce } from "../helpers/browser";
 import { testContext, type TestContext } from "../helpers/context";
 
 const PASSWORD = "correct horse battery";
@@ -35,66 +36,6 @@ afterAll(async () => {
   await context.close();
 });
 
-function hiddenFields(page: string): Record<string, string> {
-  const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
-  const fields: Record<string, string> = {};
-  for (const match of page.matchAll(/<input type="hidden" name="([^"]+)" value="([^"]*)">/g)) fields[match[1]!] = unescape(match[2]!);
-  return fields;
-}
-
-/** A person's browser: a cookie jar over real HTTP, following redirects by hand so we can stop at the app's. */
-class Browser {
-  private cookies = new Map<string, string>();
-
-  async request(url: string, init: RequestInit = {}): Promise<Response> {
-    const headers = new Headers(init.headers);
-    if (this.cookies.size) headers.set("cookie", [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "));
-    const response = await fetch(new URL(url, base), { ...init, headers, redirect: "manual" });
-    for (const header of response.headers.getSetCookie()) {
-      const pair = header.split(";")[0]!;
-      const name = pair.slice(0, pair.indexOf("="));
-      if (/Max-Age=0/i.test(header)) this.cookies.delete(name);
-      else this.cookies.set(name, pair.slice(pair.indexOf("=") + 1));
-    }
-    return response;
-  }
-
-  post(url: string, fields: Record<string, string>) {
-    return this.request(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: new URLSearchParams(fields) });
-  }
-
-  /**
-   * Open an authorize URL and do what a person would: sign in when asked, press Authorize on the consent page.
-   * Returns the redirect to the app (never followed: it is another site).
-   */
-  async authorize(authorizeUrl: string): Promise<URL> {
-    let response = await this.request(authorizeUrl);
-    for (let step = 0; step < 6; step++) {
-      if (response.status === 302 || response.status === 303) {
-        const location = new URL(response.headers.get("location")!, base);
-        if (location.origin !== base) return location;
-        response = await this.request(location.toString());
-        continue;
-      }
-      expect(response.status).toBe(200);
-      const page = await response.text();
-      if (page.includes('action="/auth/sign_in"')) {
-        response = await this.post("/auth/sign_in", { ...hiddenFields(page), email, password: PASSWORD });
-      } else if (page.includes('action="/oauth/authorize"')) {
-        response = await this.post("/oauth/authorize", { ...hiddenFields(page), decision: "approve" });
-      } else {
-        throw new Error(`unexpected page: ${page.slice(0, 500)}`);
-      }
-    }
-    throw new Error("too many steps");
-  }
-}
-
-function pkce() {
-  const verifier = randomBytes(32).toString("base64url");
-  return { verifier, challenge: createHash("sha256").update(verifier).digest("base64url") };
-}
-
 describe("masto.js", () => {
   test("register, authorize with PKCE, exchange, verify and update credentials, revoke → 401", async () => {
     const anonymous = createRestAPIClient({ url: base });
@@ -114,7 +55,7 @@ describe("masto.js", () => {
       code_challenge: challenge,
       code_challenge_method: "S256",
     });
-    const back = await new Browser().authorize(`/oauth/authorize?${query}`);
+    const back = await new Browser(base, { email, password: PASSWORD }).authorize(`/oauth/authorize?${query}`);
     expect(back.origin + back.pathname).toBe(REDIRECT);
     expect(back.searchParams.get("state")).toBe(state);
     const code = back.searchParams.get("code")!;
@@ -146,7 +87,7 @@ describe("masto.js", () => {
     const app = await createRestAPIClient({ url: base }).v1.apps.create({ clientName: "read only", redirectUris: REDIRECT, scopes: "read write" });
     const { verifier, challenge } = pkce();
     const query = new URLSearchParams({ response_type: "code", client_id: app.clientId!, redirect_uri: REDIRECT, scope: "read", code_challenge: challenge, code_challenge_method: "S256" });
-    const browser = new Browser();
+    const browser = new Browser(base, { email, password: PASSWORD });
     const code = (await browser.authorize(`/oauth/authorize?${query}`)).searchParams.get("code")!;
     const oauth = createOAuthAPIClient({ url: base });
     const params = { grantType: "authorization_code" as const, clientId: app.clientId!, clientSecret: app.clientSecret!, redirectUri: REDIRECT, code };
@@ -176,7 +117,7 @@ describe("megalodon", () => {
     expect(app.url).toContain("/oauth/authorize?");
 
     // megalodon builds the authorize URL itself (no state, no PKCE); we follow it like a browser.
-    const back = await new Browser().authorize(app.url!);
+    const back = await new Browser(base, { email, password: PASSWORD }).authorize(app.url!);
     expect(back.origin + back.pathname).toBe(REDIRECT);
     const code = back.searchParams.get("code")!;
 
