@@ -485,9 +485,19 @@ describe("instance", () => {
   });
 
   test("rules, peers, activity, extended description, custom emojis", async () => {
-    const rules = await call("GET", "/api/v1/instance/rules");
-    expect(rules.json).toEqual([]);
-    expectMatchesSchema(rules.json, arrayOf("Rule"));
+    expect((await call("GET", "/api/v1/instance/rules")).json).toEqual([]);
+    await setSetting(context.sql, "rules", [{ text: "Be kind", hint: "Really" }, { text: "No spam" }]);
+    try {
+      const rules = await call("GET", "/api/v1/instance/rules");
+      expect(rules.json).toEqual([
+        { id: "1", text: "Be kind", hint: "Really" },
+        { id: "2", text: "No spam", hint: "" },
+      ]);
+      expectMatchesSchema(rules.json, arrayOf("Rule"));
+      expect((await call("GET", "/api/v2/instance")).json.rules).toEqual(rules.json);
+    } finally {
+      await resetSetting(context.sql, "rules");
+    }
 
     const peers = await call("GET", "/api/v1/instance/peers");
     expect(peers.json).toContain("accounts-api.example");

@@ -59,7 +59,7 @@ test("sign up through the API, confirm by mail, authorize in the browser, use th
   const anonymous = createRestAPIClient({ url: base });
   const app = await anonymous.v1.apps.create({ clientName: "Door test", redirectUris: REDIRECT, scopes: "read write profile" });
   const oauth = createOAuthAPIClient({ url: base });
-  const appToken = await oauth.token.create({ grantType: "client_credentials", clientId: app.clientId!, clientSecret: app.clientSecret!, scope: "read write profile" });
+  const appToken = await oauth.token.create({ grantType: "client_credentials", clientId: app.clientId!, clientSecret: app.clientSecret!, redirectUri: REDIRECT, scope: "read write profile" });
 
   // 2. It signs a person up. The answer is a token, but the account is unconfirmed until the mail is followed.
   const signedUp = await createRestAPIClient({ url: base, accessToken: appToken.accessToken }).v1.accounts.create({
@@ -87,8 +87,9 @@ test("sign up through the API, confirm by mail, authorize in the browser, use th
   const query = new URLSearchParams({ response_type: "code", client_id: app.clientId!, redirect_uri: REDIRECT, scope: "read write profile", state, code_challenge: challenge, code_challenge_method: "S256" });
   const back = await browser.authorize(`/oauth/authorize?${query}`);
   expect(back.searchParams.get("state")).toBe(state);
-  const tokenParams = { grantType: "authorization_code", clientId: app.clientId!, clientSecret: app.clientSecret!, redirectUri: REDIRECT, code: back.searchParams.get("code")! };
-  const token = await oauth.token.create({ ...tokenParams, codeVerifier: verifier } as typeof tokenParams & { grantType: "authorization_code" });
+  const tokenParams = { grantType: "authorization_code" as const, clientId: app.clientId!, clientSecret: app.clientSecret!, redirectUri: REDIRECT, code: back.searchParams.get("code")! };
+  // masto's typings have no codeVerifier, but it sends every parameter snake_cased: code_verifier.
+  const token = await oauth.token.create({ ...tokenParams, codeVerifier: verifier } as typeof tokenParams);
 
   // 5. The token works with both client libraries.
   const masto = createRestAPIClient({ url: base, accessToken: token.accessToken });

@@ -3,6 +3,7 @@
  * defaults); clients size their compose boxes and uploads from them, so they must match what we accept.
  */
 import { PROFILE_LIMITS } from "../../features/accounts/service";
+import type { Rule } from "../../features/settings/definitions";
 import type { RegistrationsMode } from "../../features/accounts/registration";
 import type { LocalAccountRow } from "../../features/accounts/store";
 import { CHARACTERS_RESERVED_PER_URL } from "../../features/text/length";
@@ -51,6 +52,12 @@ export interface InstanceFacts {
   userCount: number;
   activeMonth: number;
   domainCount: number;
+  rules: Rule[];
+}
+
+/** Mastodon's Rule entity; a rule's id is its 1-based position in the setting. */
+export function renderRules(rules: Rule[]) {
+  return rules.map((rule, index) => ({ id: String(index + 1), text: rule.text, hint: rule.hint ?? "" }));
 }
 
 type InstanceConfig = Pick<Config, "localDomain" | "baseUrl" | "streamingApiBaseUrl" | "sourceBaseUrl">;
@@ -102,7 +109,7 @@ export function renderInstance(config: InstanceConfig, facts: InstanceFacts) {
     },
     api_versions: { mastodon: MASTODON_API_VERSION },
     contact: { email: facts.contactEmail, account: contactEntity(config, facts) },
-    rules: [],
+    rules: renderRules(facts.rules),
     wrapstodon: null,
   };
 }
@@ -130,7 +137,7 @@ export function renderV1Instance(config: InstanceConfig, facts: InstanceFacts) {
       polls: LIMITS.polls,
     },
     contact_account: contactEntity(config, facts),
-    rules: [],
+    rules: renderRules(facts.rules),
   };
 }
 

@@ -5,10 +5,11 @@
  */
 import { countLocalUsers, findContactAccount, knownDomains, weeklyActivity } from "../../features/accounts/service";
 import { registrationsMode } from "../../features/accounts/registration";
-import { listSettings } from "../../features/settings/service";
+import type { Rule } from "../../features/settings/definitions";
+import { getSetting, listSettings } from "../../features/settings/service";
 import type { AppContext } from "../../infra/context";
 import { routes } from "../endpoint";
-import { renderInstance, renderV1Instance, type InstanceFacts } from "../entities/instance";
+import { renderInstance, renderRules, renderV1Instance, type InstanceFacts } from "../entities/instance";
 
 const THREE_MINUTES = "public, max-age=180";
 const ONE_DAY = "public, max-age=86400";
@@ -36,6 +37,7 @@ async function instanceFacts(context: AppContext): Promise<InstanceFacts> {
     // Sign-ins are recorded by the sign-in flows; until any are, confirmed users are the best estimate.
     activeMonth: users.signedInLastMonth || users.confirmed,
     domainCount: domains.length,
+    rules: settings.get("rules") as Rule[],
   };
 }
 
@@ -53,10 +55,10 @@ export function instanceRoutes(context: AppContext) {
       return renderV1Instance(context.config, await instanceFacts(context));
     });
 
-    // Rules need a place to live (an admin-editable list); until that lands the server has none.
-    r.get("/api/v1/instance/rules", { auth: "optional", summary: "List of rules", tags }, ({ set }) => {
+    // The rules live in the `rules` instance setting (`woolly admin settings set rules '[{"text": …}]'`).
+    r.get("/api/v1/instance/rules", { auth: "optional", summary: "List of rules", tags }, async ({ set }) => {
       set.headers["cache-control"] = THREE_MINUTES;
-      return [];
+      return renderRules(await getSetting(context.sql, "rules"));
     });
 
     r.get("/api/v1/instance/peers", { auth: "optional", summary: "Domains this server knows", tags }, async ({ set }) => {

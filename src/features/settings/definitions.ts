@@ -15,6 +15,21 @@ interface SettingDefinition<T> {
 const text = (max: number) => v.pipe(v.string(), v.maxLength(max));
 const days = v.nullable(v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(36_500)));
 const nullableNumberFromText = (s: string) => (s === "" || s === "null" || s === "0" ? null : Number(s));
+/** JSON from the CLI; text that is not JSON is passed on as-is so the schema names the problem. */
+const jsonFromText = (s: string) => {
+  try {
+    return JSON.parse(s);
+  } catch {
+    return s;
+  }
+};
+
+/** Server rules as Mastodon shows them (sign-up, about page, report categories). Ids are their positions. */
+const rules = v.pipe(
+  v.array(v.strictObject({ text: v.pipe(v.string(), v.minLength(1), v.maxLength(300)), hint: v.optional(v.pipe(v.string(), v.maxLength(300)), "") })),
+  v.maxLength(50),
+);
+export type Rule = v.InferOutput<typeof rules>[number];
 
 export const SETTINGS = {
   site_title: { schema: text(200), defaultValue: "Woolly", description: "Instance name shown to people and clients" },
@@ -26,6 +41,12 @@ export const SETTINGS = {
     schema: v.picklist(["open", "approved", "none"]),
     defaultValue: "none" as "open" | "approved" | "none",
     description: "Who can sign up: open, approved (needs moderator approval) or none",
+  },
+  rules: {
+    schema: rules,
+    defaultValue: [] as Rule[],
+    description: 'Server rules, as JSON: [{"text": "Be kind", "hint": "optional detail"}]',
+    fromText: jsonFromText,
   },
   media_cache_retention_period: { schema: days, defaultValue: null as number | null, description: "Days to keep cached remote media (empty: forever)", fromText: nullableNumberFromText },
   content_cache_retention_period: { schema: days, defaultValue: null as number | null, description: "Days to keep remote posts nobody here interacted with (empty: forever)", fromText: nullableNumberFromText },
