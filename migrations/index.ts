@@ -4,6 +4,9 @@
  */
 import m0001 from "./0001_foundation.sql" with { type: "text" };
 import m0002 from "./0002_accounts.sql" with { type: "text" };
+import m0003 from "./0003_oauth.sql" with { type: "text" };
+import m0004 from "./0004_media.sql" with { type: "text" };
+import m0005 from "./0005_token_reuse.sql" with { type: "text" };
 
 export interface Migration {
   version: string;
@@ -13,4 +16,7 @@ export interface Migration {
 export const MIGRATIONS: Migration[] = [
   { version: "0001_foundation", sql: m0001 },
   { version: "0002_accounts", sql: m0002 },
+  { version: "0003_oauth", sql: m0003 },
+  { version: "0004_media", sql: m0004 },
+  { version: "0005_token_reuse", sql: m0005 },
 ];

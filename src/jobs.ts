@@ -1,8 +1,10 @@
 /**
  * Every job kind the workers know. A feature adds its jobs here when it defines them in its own jobs.ts.
  */
+import { authCleanupJob } from "./features/auth/jobs";
 import { cleanQueuesJob, probeJob } from "./features/queues/jobs";
 import { sendMailJob } from "./features/mail/jobs";
+import { processMediaJob, removeOrphansJob } from "./features/media/jobs";
 import { JobRegistry } from "./infra/queues/registry";
 
-export const jobRegistry = new JobRegistry([probeJob, cleanQueuesJob, sendMailJob]);
+export const jobRegistry = new JobRegistry([probeJob, cleanQueuesJob, sendMailJob, processMediaJob, removeOrphansJob, authCleanupJob]);

@@ -4,7 +4,9 @@
  * is derived from the period too, so even a lost lock cannot enqueue a tick twice.
  */
 import type { JobDefinition } from "../infra/queues/registry";
+import { authCleanupJob } from "../features/auth/jobs";
 import { cleanQueuesJob } from "../features/queues/jobs";
+import { removeOrphansJob } from "../features/media/jobs";
 
 export interface Recurring {
   name: string;
@@ -15,4 +17,6 @@ export interface Recurring {
 
 export const RECURRING: Recurring[] = [
   { name: "queues.clean", everyMs: 60 * 60 * 1000, job: cleanQueuesJob, payload: () => ({}) },
+  { name: "auth.cleanup", everyMs: 60 * 60 * 1000, job: authCleanupJob, payload: () => ({}) },
+  { name: "media.remove_orphans", everyMs: 60 * 60 * 1000, job: removeOrphansJob, payload: () => ({}) },
 ];

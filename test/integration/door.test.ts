@@ -18,7 +18,7 @@ import { testContext, type TestContext } from "../helpers/context";
 import { linkIn, Relay, RELAY_LOGIN, RELAY_PASSWORD } from "../helpers/smtp";
 
 const REDIRECT = "https://app.example/callback";
-const EMAIL = "newcomer@example.org";
+const EMAIL = "door_newcomer@example.org";
 const PASSWORD = "a long enough passphrase";
 
 let relay: Relay;
@@ -63,7 +63,7 @@ test("sign up through the API, confirm by mail, authorize in the browser, use th
 
   // 2. It signs a person up. The answer is a token, but the account is unconfirmed until the mail is followed.
   const signedUp = await createRestAPIClient({ url: base, accessToken: appToken.accessToken }).v1.accounts.create({
-    username: "newcomer",
+    username: "door_newcomer",
     email: EMAIL,
     password: PASSWORD,
     agreement: true,
@@ -79,7 +79,7 @@ test("sign up through the API, confirm by mail, authorize in the browser, use th
   const browser = new Browser(base, { email: EMAIL, password: PASSWORD });
   const confirmed = await browser.request(link.pathname + link.search);
   expect(confirmed.status).toBeLessThan(400);
-  expect(await createRestAPIClient({ url: base, accessToken: signedUp.accessToken }).v1.accounts.verifyCredentials()).toMatchObject({ username: "newcomer" });
+  expect(await createRestAPIClient({ url: base, accessToken: signedUp.accessToken }).v1.accounts.verifyCredentials()).toMatchObject({ username: "door_newcomer" });
 
   // 4. Authorization code with PKCE through the HTML sign-in and consent pages.
   const { verifier, challenge } = pkce();
@@ -93,10 +93,10 @@ test("sign up through the API, confirm by mail, authorize in the browser, use th
 
   // 5. The token works with both client libraries.
   const masto = createRestAPIClient({ url: base, accessToken: token.accessToken });
-  expect((await masto.v1.accounts.verifyCredentials()).acct).toBe("newcomer");
+  expect((await masto.v1.accounts.verifyCredentials()).acct).toBe("door_newcomer");
   const megalodon = generator("mastodon", base, token.accessToken);
   const viaMegalodon = await megalodon.verifyAccountCredentials();
-  expect(viaMegalodon.data.username).toBe("newcomer");
+  expect(viaMegalodon.data.username).toBe("door_newcomer");
   const updated = await megalodon.updateCredentials({ display_name: "New Comer", note: "Hello https://example.org" });
   expect(updated.data.display_name).toBe("New Comer");
   expect(updated.data.note).toContain('href="https://example.org"');

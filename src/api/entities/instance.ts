@@ -6,6 +6,7 @@ import { PROFILE_LIMITS } from "../../features/accounts/service";
 import type { Rule } from "../../features/settings/definitions";
 import type { RegistrationsMode } from "../../features/accounts/registration";
 import type { LocalAccountRow } from "../../features/accounts/store";
+import { instanceMediaConfiguration } from "../../features/media/limits";
 import { CHARACTERS_RESERVED_PER_URL } from "../../features/text/length";
 import { buildVersion } from "../../infra/build-info";
 import type { Config } from "../../infra/config";
@@ -16,24 +17,10 @@ import { renderAccount, type AccountEntity } from "./account";
 const MASTODON_VERSION = "4.5.0";
 const MASTODON_API_VERSION = 7;
 
-/** Media the media issue will accept (Mastodon's MediaAttachment.supported_mime_types). */
-const SUPPORTED_MIME_TYPES = [
-  "image/jpeg", "image/png", "image/gif", "image/heic", "image/heif", "image/webp", "image/avif",
-  "video/webm", "video/mp4", "video/quicktime", "video/ogg",
-  "audio/wave", "audio/wav", "audio/x-wav", "audio/x-pn-wave", "audio/vnd.wave", "audio/ogg", "audio/vorbis", "audio/mpeg",
-  "audio/mp3", "audio/webm", "audio/flac", "audio/aac", "audio/m4a", "audio/x-m4a", "audio/mp4", "audio/3gpp", "video/x-ms-asf",
-];
-
 const LIMITS = {
   statuses: { max_characters: 500, max_media_attachments: 4, characters_reserved_per_url: CHARACTERS_RESERVED_PER_URL },
-  media: {
-    image_size_limit: 16_777_216,
-    image_matrix_limit: 33_177_600,
-    video_size_limit: 103_809_024,
-    video_frame_rate_limit: 120,
-    video_matrix_limit: 8_294_400,
-    description_limit: 1500,
-  },
+  // What uploads enforce, from the media feature itself, so the two can never disagree.
+  media: instanceMediaConfiguration(),
   polls: { max_options: 4, max_characters_per_option: 50, min_expiration: 300, max_expiration: 2_629_746 },
   accounts: { max_featured_tags: 10, max_pinned_statuses: 5 },
 };
@@ -89,7 +76,7 @@ export function renderInstance(config: InstanceConfig, facts: InstanceFacts) {
         profile_field_value_limit: PROFILE_LIMITS.fieldValue,
       },
       statuses: LIMITS.statuses,
-      media_attachments: { supported_mime_types: SUPPORTED_MIME_TYPES, ...LIMITS.media },
+      media_attachments: LIMITS.media,
       polls: LIMITS.polls,
       translation: { enabled: false },
       timelines_access: {
@@ -115,7 +102,7 @@ export function renderInstance(config: InstanceConfig, facts: InstanceFacts) {
 }
 
 export function renderV1Instance(config: InstanceConfig, facts: InstanceFacts) {
-  const { image_size_limit, image_matrix_limit, video_size_limit, video_frame_rate_limit, video_matrix_limit } = LIMITS.media;
+  const { supported_mime_types, image_size_limit, image_matrix_limit, video_size_limit, video_frame_rate_limit, video_matrix_limit } = LIMITS.media;
   return {
     uri: config.localDomain,
     title: facts.title,
@@ -133,7 +120,7 @@ export function renderV1Instance(config: InstanceConfig, facts: InstanceFacts) {
     configuration: {
       accounts: { max_featured_tags: LIMITS.accounts.max_featured_tags },
       statuses: LIMITS.statuses,
-      media_attachments: { supported_mime_types: SUPPORTED_MIME_TYPES, image_size_limit, image_matrix_limit, video_size_limit, video_frame_rate_limit, video_matrix_limit },
+      media_attachments: { supported_mime_types, image_size_limit, image_matrix_limit, video_size_limit, video_frame_rate_limit, video_matrix_limit },
       polls: LIMITS.polls,
     },
     contact_account: contactEntity(config, facts),

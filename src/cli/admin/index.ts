@@ -3,6 +3,7 @@
  */
 import type { Group } from "../command";
 import { accountsGroup } from "./accounts";
+import { mediaGroup } from "./media";
 import { queuesGroup } from "./queues";
 import { settingsGroup } from "./settings";
 import { tokensGroup } from "./tokens";
@@ -10,5 +11,5 @@ import { tokensGroup } from "./tokens";
 export const adminGroup: Group = {
   name: "admin",
   summary: "Operator commands (what tootctl does for Mastodon)",
-  commands: [accountsGroup, tokensGroup, settingsGroup, queuesGroup],
+  commands: [accountsGroup, tokensGroup, settingsGroup, queuesGroup, mediaGroup],
 };

@@ -1,0 +1,41 @@
+/**
+ * Media jobs.
+ * - media.process (default queue): finish a v2 upload. Idempotent: a row that is done (or gone) is skipped.
+ *   Bad input marks the row failed at once; storage trouble is retried, and after the last try the row is
+ *   marked failed too, so clients polling GET /api/v1/media/:id get an answer.
+ * - media.remove_orphans (scheduler, hourly): unattached uploads older than a day, in batches of 500.
+ */
+import * as v from "valibot";
+import { log } from "../../infra/log";
+import { defineJob } from "../../infra/queues/registry";
+import { giveUp, processPending, removeOrphans } from "./service";
+
+const PROCESS_ATTEMPTS = 3;
+
+export const processMediaJob = defineJob({
+  name: "media.process",
+  queue: "default",
+  schema: v.object({ id: v.pipe(v.string(), v.regex(/^\d{1,19}$/)) }),
+  attempts: PROCESS_ATTEMPTS,
+  backoffMs: 5000,
+  async handler(payload, context) {
+    try {
+      await processPending(context, payload.id);
+    } catch (error) {
+      if (context.attempt >= PROCESS_ATTEMPTS) await giveUp(context, payload.id);
+      throw error;
+    }
+  },
+});
+
+export const removeOrphansJob = defineJob({
+  name: "media.remove_orphans",
+  queue: "scheduler",
+  schema: v.object({}),
+  attempts: 3,
+  backoffMs: 60_000,
+  async handler(_payload, context) {
+    const removed = await removeOrphans(context);
+    if (removed.count > 0) log.info("orphaned media removed", { ...removed });
+  },
+});
