@@ -7,6 +7,7 @@ import m0002 from "./0002_accounts.sql" with { type: "text" };
 import m0003 from "./0003_oauth.sql" with { type: "text" };
 import m0004 from "./0004_media.sql" with { type: "text" };
 import m0005 from "./0005_token_reuse.sql" with { type: "text" };
+import m0006 from "./0006_social.sql" with { type: "text" };
 
 export interface Migration {
   version: string;
@@ -19,4 +20,5 @@ export const MIGRATIONS: Migration[] = [
   { version: "0003_oauth", sql: m0003 },
   { version: "0004_media", sql: m0004 },
   { version: "0005_token_reuse", sql: m0005 },
+  { version: "0006_social", sql: m0006 },
 ];

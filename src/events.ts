@@ -1,0 +1,7 @@
+/**
+ * Who listens to which domain event (see features/events/types.ts). Each subscriber is a job, so a slow or
+ * failing subscriber retries on its own without holding up the others. Add yours here.
+ */
+import type { Subscriber } from "./features/events/publish";
+
+export const SUBSCRIBERS: Subscriber[] = [];

@@ -1,0 +1,22 @@
+/**
+ * What happened, as services announce it after their transaction commits. Other parts subscribe to these
+ * (home fan-out, notifications, streaming, federation delivery) without the announcing service knowing them.
+ * Ids are strings (64-bit). Keep payloads small: subscribers load what they need.
+ */
+export type DomainEvent =
+  | { type: "status.created"; statusId: string; accountId: string }
+  | { type: "status.updated"; statusId: string; accountId: string }
+  | { type: "status.deleted"; statusId: string; accountId: string; visibility: string; reblogOfId: string | null }
+  | { type: "status.reblogged"; statusId: string; reblogOfId: string; accountId: string }
+  | { type: "status.favourited"; statusId: string; accountId: string }
+  | { type: "account.followed"; accountId: string; targetAccountId: string }
+  | { type: "account.follow_requested"; accountId: string; targetAccountId: string }
+  | { type: "account.unfollowed"; accountId: string; targetAccountId: string }
+  | { type: "account.blocked"; accountId: string; targetAccountId: string }
+  | { type: "notification.created"; notificationId: string; accountId: string };
+
+export type DomainEventType = DomainEvent["type"];
+export type EventOf<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;
+
+/** An event as it travels: with an id (idempotency of subscriber jobs) and when it happened. */
+export type PublishedEvent<E extends DomainEvent = DomainEvent> = E & { eventId: string; at: string };
