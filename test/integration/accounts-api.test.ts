@@ -4,6 +4,7 @@
  * Mastodon-shaped 4xx and write nothing.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { loadSharp } from "../../src/infra/sharp";
 import { buildWebApp } from "../../src/api/app";
 import { createLocalAccount, type LocalAccountRow } from "../../src/features/accounts/service";
 import { issueToken, revokeToken } from "../../src/features/auth/tokens";
@@ -291,15 +292,23 @@ describe("PATCH /api/v1/accounts/update_credentials", () => {
     expect(response.json.source.fields.map((f: { name: string }) => f.name)).toEqual(["first", "second"]);
   });
 
-  test("multipart, with an avatar file that is accepted and ignored for now", async () => {
+  test("multipart: text fields and an avatar together; a broken image refuses the whole request", async () => {
+    const sharp = await loadSharp();
     const form = new FormData();
     form.append("display_name", "Multipart Carol");
     form.append("source[privacy]", "unlisted");
-    form.append("avatar", new File([new Uint8Array([137, 80, 78, 71])], "a.png", { type: "image/png" }));
+    form.append("avatar", new File([await sharp({ create: { width: 10, height: 10, channels: 3, background: "#888" } }).png().toBuffer()], "a.png", { type: "image/png" }));
     const response = await patch({ multipart: form });
     expect(response.status).toBe(200);
     expect(response.json.display_name).toBe("Multipart Carol");
     expect(response.json.source.privacy).toBe("unlisted");
+    expect(response.json.avatar).toContain("/system/accounts/avatars/");
+
+    const broken = new FormData();
+    broken.append("display_name", "Should Not Stick");
+    broken.append("avatar", new File([new Uint8Array([137, 80, 78, 71])], "a.png", { type: "image/png" }));
+    expect((await patch({ multipart: broken })).status).toBe(422);
+    expect((await current()).display_name).toBe("Multipart Carol");
   });
 
   test("an empty body changes nothing", async () => {

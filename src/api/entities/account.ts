@@ -3,6 +3,8 @@
  * an accounts row plus its user when local. Remote accounts pass no user and get `acct = user@domain`.
  * Notes and field values are stored as the plain text people typed and turned into HTML here.
  */
+import { stillKeyOf } from "../../features/media/profile-images";
+import { storageFor } from "../../infra/storage/index";
 import type { AccountWithUser, LocalAccountRow } from "../../features/accounts/service";
 import { postingDefaults, type Visibility } from "../../features/accounts/service";
 import { ROLE_IDS, type RoleName } from "../../features/accounts/rules";
@@ -11,7 +13,7 @@ import { plainToHtml } from "../../features/text/plain-to-html";
 import type { Config } from "../../infra/config";
 import { DEFAULT_IMAGE_PATHS } from "../default-images";
 
-type EntityConfig = Pick<Config, "baseUrl">;
+type EntityConfig = Pick<Config, "baseUrl" | "media">;
 
 export interface FieldEntity {
   name: string;
@@ -130,6 +132,20 @@ export function missingImageUrls(config: EntityConfig) {
   return { avatar: config.baseUrl + DEFAULT_IMAGE_PATHS.avatar, header: config.baseUrl + DEFAULT_IMAGE_PATHS.header };
 }
 
+/** The account's own images where it has them; an animated one has a still PNG beside it for *_static. */
+function profileImageUrls(config: EntityConfig, account: { avatar_key: string | null; header_key: string | null }) {
+  const missing = missingImageUrls(config);
+  const storage = storageFor(config);
+  const urls = (key: string | null, fallback: string) => {
+    if (!key) return [fallback, fallback] as const;
+    const still = stillKeyOf(key);
+    return [storage.url(key), still ? storage.url(still) : storage.url(key)] as const;
+  };
+  const [avatar, avatarStatic] = urls(account.avatar_key, missing.avatar);
+  const [header, headerStatic] = urls(account.header_key, missing.header);
+  return { avatar, avatarStatic, header, headerStatic };
+}
+
 /** Mastodon shows the creation day only: midnight UTC, so the exact sign-up time does not leak. */
 function midnightUtc(date: Date): string {
   return new Date(Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate())).toISOString();
@@ -146,8 +162,7 @@ function renderFields(fields: AccountWithUser["fields"]): FieldEntity[] {
 export function renderAccount(config: EntityConfig, account: AccountWithUser): AccountEntity {
   // A suspended account keeps its name and counts but shows nothing it wrote (Mastodon's `unavailable?`).
   const unavailable = account.suspended_at !== null;
-  // Avatars and headers arrive with the media issue; until then every account shows the default images.
-  const images = missingImageUrls(config);
+  const images = profileImageUrls(config, account);
   const entity: AccountEntity = {
     id: account.id,
     username: account.username,
@@ -163,10 +178,10 @@ export function renderAccount(config: EntityConfig, account: AccountWithUser): A
     url: account.url ?? account.uri,
     uri: account.uri,
     avatar: images.avatar,
-    avatar_static: images.avatar,
+    avatar_static: images.avatarStatic,
     avatar_description: "",
     header: images.header,
-    header_static: images.header,
+    header_static: images.headerStatic,
     header_description: "",
     followers_count: account.followers_count,
     following_count: account.following_count,

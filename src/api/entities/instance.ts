@@ -47,7 +47,7 @@ export function renderRules(rules: Rule[]) {
   return rules.map((rule, index) => ({ id: String(index + 1), text: rule.text, hint: rule.hint ?? "" }));
 }
 
-type InstanceConfig = Pick<Config, "localDomain" | "baseUrl" | "streamingApiBaseUrl" | "sourceBaseUrl">;
+type InstanceConfig = Pick<Config, "localDomain" | "baseUrl" | "streamingApiBaseUrl" | "sourceBaseUrl" | "media">;
 
 export function renderInstance(config: InstanceConfig, facts: InstanceFacts) {
   const enabled = facts.registrationsMode !== "none";

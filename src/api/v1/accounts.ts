@@ -7,6 +7,9 @@ import {
   findVisibleAccount,
   findVisibleAccounts,
   findVisibleLocalAccount,
+  checkProfileChanges,
+  findLocalAccountByUserId,
+  setProfileImage,
   updateCredentials,
   VISIBILITIES,
 } from "../../features/accounts/service";
@@ -76,9 +79,9 @@ const updateCredentialsBody = v.object({
       language: v.optional(language),
     }),
   ),
-  // avatar and header (multipart files) belong to the media issue: accepted and ignored until it lands.
-  avatar: v.optional(v.unknown()),
-  header: v.optional(v.unknown()),
+  // Multipart files; an empty string (some clients send one for "unchanged") is ignored.
+  avatar: v.optional(v.union([v.instance(Blob), v.literal("")])),
+  header: v.optional(v.union([v.instance(Blob), v.literal("")])),
 });
 
 const idParams = v.object({ id: v.string() });
@@ -132,7 +135,7 @@ export function accountRoutes(context: AppContext) {
       { auth: "user", scopes: ["write", "write:accounts"], body: updateCredentialsBody, summary: "Update account credentials", tags: ["accounts"] },
       async ({ input, caller }) => {
         const b = input.body;
-        const updated = await updateCredentials(context.sql, caller.account!, {
+        const changes = {
           displayName: b.display_name,
           note: b.note,
           locked: b.locked,
@@ -144,10 +147,24 @@ export function accountRoutes(context: AppContext) {
           privacy: b.source?.privacy,
           sensitive: b.source?.sensitive,
           language: b.source?.language,
-        });
+        };
+        // Check the text first, then the images (a refused image is a 422 too), and write the text last:
+        // whichever part is refused, nothing of the request has been applied.
+        checkProfileChanges(changes);
+        if (b.avatar instanceof Blob) await setProfileImage(context, caller.account!, "avatar", b.avatar);
+        if (b.header instanceof Blob) await setProfileImage(context, caller.account!, "header", b.header);
+        const updated = await updateCredentials(context.sql, caller.account!, changes);
         return renderCredentialAccount(context.config, updated);
       },
     );
+
+    // Mastodon's DELETE /api/v1/profile/avatar and /header: back to the default image.
+    for (const kind of ["avatar", "header"] as const) {
+      r.delete(`/api/v1/profile/${kind}`, { auth: "user", scopes: ["write", "write:accounts"], summary: `Delete profile ${kind}`, tags: ["accounts"] }, async ({ caller }) => {
+        await setProfileImage(context, caller.account!, kind, null);
+        return renderCredentialAccount(context.config, (await findLocalAccountByUserId(context.sql, caller.account!.user.id))!);
+      });
+    }
 
     r.get(
       "/api/v1/accounts/lookup",

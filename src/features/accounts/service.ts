@@ -2,6 +2,10 @@
  * Local accounts: creation with Mastodon's rules in one transaction (account + user + keys), and the
  * operator's changes (role, approval, confirmation, enable/disable, password reset, deletion).
  */
+import { randomBytes } from "node:crypto";
+import { processProfileImage, stillKeyOf, type ProfileImageKind } from "../media/profile-images";
+import type { AppContext } from "../../infra/context";
+import { IMMUTABLE_CACHE_CONTROL, storageFor } from "../../infra/storage/index";
 import type { Config } from "../../infra/config";
 import type { Db, Sql } from "../../infra/db";
 import { ApiError } from "../../infra/errors";
@@ -230,10 +234,16 @@ function profileErrors(changes: ProfileChanges, fields: { name: string; value: s
 }
 
 /** Apply a profile edit in one transaction (accounts row + user settings) and return the fresh account. */
-export async function updateCredentials(sql: Sql, account: store.LocalAccountRow, changes: ProfileChanges): Promise<store.LocalAccountRow> {
+/** Throws the 422 updateCredentials would, without writing: lets a caller check before other side effects. */
+export function checkProfileChanges(changes: ProfileChanges): void {
   const fields = changes.fields?.filter((f) => f.name.trim() !== "");
   const errors = profileErrors(changes, fields);
   if (Object.keys(errors).length) throw ApiError.unprocessable(messageFor(errors), { details: errors });
+}
+
+export async function updateCredentials(sql: Sql, account: store.LocalAccountRow, changes: ProfileChanges): Promise<store.LocalAccountRow> {
+  checkProfileChanges(changes);
+  const fields = changes.fields?.filter((f) => f.name.trim() !== "");
 
   const columns: store.ProfileColumns = {};
   if (changes.displayName !== undefined) columns.display_name = changes.displayName;
@@ -257,6 +267,57 @@ export async function updateCredentials(sql: Sql, account: store.LocalAccountRow
 
   await store.updateProfile(sql, { accountId: account.id, userId: account.user.id }, columns, settings);
   return (await store.findLocalByUserId(sql, account.user.id))!;
+}
+
+// ---- Avatars and headers ----
+
+/** `accounts/avatars/117/657/969/original/<random>.png`: spread over directories, not guessable. */
+function profileImageKey(accountId: string, kind: ProfileImageKind, ext: string): string {
+  const spread = accountId.padStart(18, "0").match(/.{1,3}/g)!.join("/");
+  return `accounts/${kind}s/${spread}/original/${randomBytes(16).toString("hex")}.${ext}`;
+}
+
+/**
+ * Replace an account's avatar or header with an uploaded file (or remove it with `null`). The new files are
+ * stored before the row points at them, and removed again if that fails; the old files go after the swap.
+ */
+export async function setProfileImage(
+  context: Pick<AppContext, "sql" | "config">,
+  account: store.LocalAccountRow,
+  kind: ProfileImageKind,
+  file: Blob | null,
+): Promise<void> {
+  const storage = storageFor(context.config);
+  const written: string[] = [];
+  let key: string | null = null;
+  if (file) {
+    const image = await processProfileImage(new Uint8Array(await file.arrayBuffer()), kind);
+    key = profileImageKey(account.id, kind, image.ext);
+    try {
+      await storage.put(key, image.data, { contentType: image.contentType, cacheControl: IMMUTABLE_CACHE_CONTROL });
+      written.push(key);
+      if (image.still) {
+        await storage.put(stillKeyOf(key)!, image.still.data, { contentType: image.still.contentType, cacheControl: IMMUTABLE_CACHE_CONTROL });
+        written.push(stillKeyOf(key)!);
+      }
+    } catch (error) {
+      await storage.delete(written).catch(() => {});
+      throw error;
+    }
+  }
+  let previous: string | null;
+  try {
+    // Locked read then write: two uploads at once both get their old file cleaned up, none is orphaned.
+    previous = await context.sql.begin(async (tx) => {
+      const old = await store.lockImageKey(tx, account.id, kind);
+      await store.setImageKey(tx, account.id, kind, key);
+      return old;
+    });
+  } catch (error) {
+    await storage.delete(written).catch(() => {});
+    throw error;
+  }
+  if (previous) await storage.delete([previous, stillKeyOf(previous)].filter((k): k is string => !!k)).catch(() => {});
 }
 
 // ---- What the instance endpoints need to know about accounts ----

@@ -303,3 +303,14 @@ export async function resetPasswordByTokenHash(sql: Db, tokenHash: string, withi
 export async function recordSignIn(sql: Db, userId: string, ip: string | null): Promise<void> {
   await sql`update users set last_sign_in_at = now(), last_sign_in_ip = ${ip} where id = ${userId}`;
 }
+
+/** The current avatar or header key, with the account row locked until the transaction ends. */
+export async function lockImageKey(sql: Db, accountId: string, kind: "avatar" | "header"): Promise<string | null> {
+  const [row] = await sql<{ key: string | null }[]>`
+    select ${kind === "avatar" ? sql`avatar_key` : sql`header_key`} as key from accounts where id = ${accountId} for update`;
+  return row?.key ?? null;
+}
+
+export async function setImageKey(sql: Db, accountId: string, kind: "avatar" | "header", key: string | null): Promise<void> {
+  await sql`update accounts set ${kind === "avatar" ? sql`avatar_key` : sql`header_key`} = ${key}, updated_at = now() where id = ${accountId}`;
+}

@@ -87,10 +87,11 @@ export function contentTypeForKey(key: string): string {
   return CONTENT_TYPES[ext] ?? "application/octet-stream";
 }
 
-const cache = new WeakMap<Config, Storage>();
+type StorageConfig = Pick<Config, "media" | "baseUrl">;
+const cache = new WeakMap<StorageConfig, Storage>();
 
 /** The storage this configuration selects, one instance per configuration object. */
-export function storageFor(config: Config): Storage {
+export function storageFor(config: StorageConfig): Storage {
   let storage = cache.get(config);
   if (!storage) {
     storage = config.media.s3 ? new S3Storage(config.media.s3) : new LocalStorage(config.media.rootPath, config.baseUrl);
