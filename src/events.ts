@@ -3,5 +3,8 @@
  * failing subscriber retries on its own without holding up the others. Add yours here.
  */
 import type { Subscriber } from "./features/events/publish";
+import { timelineSubscribers } from "./features/timelines/jobs";
+import { notificationSubscribers } from "./features/notifications/jobs";
+import { streamingSubscribers } from "./features/streaming/jobs";
 
-export const SUBSCRIBERS: Subscriber[] = [];
+export const SUBSCRIBERS: Subscriber[] = [...timelineSubscribers, ...notificationSubscribers, ...streamingSubscribers];

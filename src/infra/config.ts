@@ -82,6 +82,8 @@ export interface Config {
   port: number;
   streamingPort: number;
   streamingApiBaseUrl: string;
+  /** Streaming connection limits (Woolly's own; Mastodon has none). */
+  streaming: { maxConnectionsPerToken: number; maxConnectionsPerIp: number };
   trustedProxies: string[];
   shutdownTimeoutMs: number;
   logLevel: LogLevel;
@@ -270,6 +272,10 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     streamingPort,
     streamingApiBaseUrl,
+    streaming: {
+      maxConnectionsPerToken: int(env, "STREAMING_MAX_CONNECTIONS_PER_TOKEN", 32, 1, 100000),
+      maxConnectionsPerIp: int(env, "STREAMING_MAX_CONNECTIONS_PER_IP", 256, 1, 1000000),
+    },
     trustedProxies: addressList(env, "TRUSTED_PROXY_IP"),
     shutdownTimeoutMs: int(env, "SHUTDOWN_TIMEOUT", 25, 1, 3600) * 1000,
     logLevel,
@@ -317,7 +323,8 @@ export function loadConfig(env: Env = process.env): Config {
 /** Every variable loadConfig reads, for docs/configuration.md and .env.example to be checked against. */
 export const CONFIG_VARIABLES = [
   "LOCAL_DOMAIN", "WEB_DOMAIN", "LOCAL_HTTPS", "SECRET_KEY_BASE", "SINGLE_USER_MODE", "SOURCE_BASE_URL",
-  "BIND", "PORT", "STREAMING_PORT", "STREAMING_API_BASE_URL", "TRUSTED_PROXY_IP", "SHUTDOWN_TIMEOUT", "LOG_LEVEL",
+  "BIND", "PORT", "STREAMING_PORT", "STREAMING_API_BASE_URL", "STREAMING_MAX_CONNECTIONS_PER_TOKEN",
+  "STREAMING_MAX_CONNECTIONS_PER_IP", "TRUSTED_PROXY_IP", "SHUTDOWN_TIMEOUT", "LOG_LEVEL",
   "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASS", "DB_POOL", "DB_SSLMODE", "DB_CONNECT_TIMEOUT",
   "PREPARED_STATEMENTS",
   "REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_USER", "REDIS_PASSWORD", "REDIS_NAMESPACE",

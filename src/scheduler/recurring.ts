@@ -7,6 +7,7 @@ import type { JobDefinition } from "../infra/queues/registry";
 import { authCleanupJob } from "../features/auth/jobs";
 import { cleanQueuesJob } from "../features/queues/jobs";
 import { removeOrphansJob } from "../features/media/jobs";
+import { publishScheduledJob } from "../features/statuses/jobs";
 
 export interface Recurring {
   name: string;
@@ -19,4 +20,5 @@ export const RECURRING: Recurring[] = [
   { name: "queues.clean", everyMs: 60 * 60 * 1000, job: cleanQueuesJob, payload: () => ({}) },
   { name: "auth.cleanup", everyMs: 60 * 60 * 1000, job: authCleanupJob, payload: () => ({}) },
   { name: "media.remove_orphans", everyMs: 60 * 60 * 1000, job: removeOrphansJob, payload: () => ({}) },
+  { name: "statuses.publish_scheduled", everyMs: 60 * 1000, job: publishScheduledJob, payload: () => ({}) },
 ];

@@ -409,7 +409,10 @@ describe("ownership, update, delete", () => {
 
   test("attached media cannot be deleted (422) and is no longer visible to GET", async () => {
     const { json } = await upload(1, { file: [new Uint8Array(await raw(10, 10).png().toBuffer()), "a.png"] });
-    await context.sql`update media_attachments set status_id = 12345 where id = ${json.id}`;
+    // A real status: media_attachments.status_id references statuses since the social-core migration.
+    await context.sql`
+      with s as (insert into statuses (account_id, text) select account_id, 'with media' from media_attachments where id = ${json.id} returning id)
+      update media_attachments set status_id = (select id from s) where id = ${json.id}`;
     expect((await call(`/api/v1/media/${json.id}`)).status).toBe(404);
     expect((await call(`/api/v1/media/${json.id}`, { method: "DELETE" })).status).toBe(422);
     expect(existsSync(diskPath(json.url))).toBe(true);

@@ -7,6 +7,7 @@ import type { Rule } from "../../features/settings/definitions";
 import type { RegistrationsMode } from "../../features/accounts/registration";
 import type { LocalAccountRow } from "../../features/accounts/store";
 import { instanceMediaConfiguration } from "../../features/media/limits";
+import { STATUS_LIMITS } from "../../features/statuses/compose";
 import { CHARACTERS_RESERVED_PER_URL } from "../../features/text/length";
 import { buildVersion } from "../../infra/build-info";
 import type { Config } from "../../infra/config";
@@ -18,10 +19,16 @@ const MASTODON_VERSION = "4.5.0";
 const MASTODON_API_VERSION = 7;
 
 const LIMITS = {
-  statuses: { max_characters: 500, max_media_attachments: 4, characters_reserved_per_url: CHARACTERS_RESERVED_PER_URL },
+  // From the statuses feature, as media's below, so what we announce is what posting enforces.
+  statuses: { max_characters: STATUS_LIMITS.maxCharacters, max_media_attachments: STATUS_LIMITS.maxMediaAttachments, characters_reserved_per_url: CHARACTERS_RESERVED_PER_URL },
   // What uploads enforce, from the media feature itself, so the two can never disagree.
   media: instanceMediaConfiguration(),
-  polls: { max_options: 4, max_characters_per_option: 50, min_expiration: 300, max_expiration: 2_629_746 },
+  polls: {
+    max_options: STATUS_LIMITS.poll.maxOptions,
+    max_characters_per_option: STATUS_LIMITS.poll.maxCharactersPerOption,
+    min_expiration: STATUS_LIMITS.poll.minExpiration,
+    max_expiration: STATUS_LIMITS.poll.maxExpiration,
+  },
   accounts: { max_featured_tags: 10, max_pinned_statuses: 5 },
 };
 

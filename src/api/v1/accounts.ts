@@ -1,6 +1,6 @@
 /**
  * /api/v1/accounts: sign-up through the API, the signed-in account (verify_credentials, update_credentials),
- * and reading accounts by id, by handle (lookup) and several at once. Remote handles arrive with federation.
+ * and reading accounts by id, by handle (lookup; remote handles are resolved by WebFinger) and several at once.
  */
 import * as v from "valibot";
 import {
@@ -15,6 +15,8 @@ import {
 } from "../../features/accounts/service";
 import { register } from "../../features/accounts/registration";
 import { issueToken } from "../../features/auth/tokens";
+import { FetchFailed } from "../../features/federation/fetch";
+import { resolveRemoteAccount } from "../../features/federation/remote-accounts";
 import type { AppContext } from "../../infra/context";
 import { ApiError } from "../../infra/errors";
 import { routes } from "../endpoint";
@@ -172,7 +174,14 @@ export function accountRoutes(context: AppContext) {
       async ({ input }) => {
         const { acct } = input.query;
         const username = localUsername(context, acct);
-        const account = username ? await findVisibleLocalAccount(context.sql, username) : undefined;
+        // user@another.domain: WebFinger on that domain, then the actor (federation/remote-accounts.ts).
+        // Whatever goes wrong remotely (no such account, server down, refused address) is a 404 here.
+        const account = username
+          ? await findVisibleLocalAccount(context.sql, username)
+          : await resolveRemoteAccount(context, acct).catch((error: unknown) => {
+              if (error instanceof FetchFailed) return undefined;
+              throw error;
+            });
         if (!account) throw ApiError.notFound();
         return render(account);
       },

@@ -3,6 +3,8 @@
  */
 import type { Group } from "../command";
 import { accountsGroup } from "./accounts";
+import { domainsGroup } from "./domains";
+import { feedsGroup } from "./feeds";
 import { mediaGroup } from "./media";
 import { queuesGroup } from "./queues";
 import { settingsGroup } from "./settings";
@@ -11,5 +13,5 @@ import { tokensGroup } from "./tokens";
 export const adminGroup: Group = {
   name: "admin",
   summary: "Operator commands (what tootctl does for Mastodon)",
-  commands: [accountsGroup, tokensGroup, settingsGroup, queuesGroup, mediaGroup],
+  commands: [accountsGroup, tokensGroup, settingsGroup, queuesGroup, mediaGroup, feedsGroup, domainsGroup],
 };

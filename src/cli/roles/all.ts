@@ -4,7 +4,7 @@ import { jobRegistry } from "../../jobs";
 import { QUEUE_NAMES } from "../../infra/queues/names";
 import { startWorkers } from "../../infra/queues/worker";
 import { startScheduler } from "../../scheduler/scheduler";
-import { buildStreamingApp, streamingRoutes } from "../../streaming/app";
+import { buildStreamingApp, createStreamingHub, STREAMING_WEBSOCKET_OPTIONS, streamingRoutes } from "../../streaming/app";
 import { intFlag, type Command } from "../command";
 import { boot } from "../boot";
 import { runUntilSignal } from "../lifecycle";
@@ -45,10 +45,17 @@ export const allCommand: Command = {
     });
     const scheduler = startScheduler(context);
     // Some clients (Ice Cubes) stream from the API host, so the web port carries the streaming API too.
-    const web = listen(new Elysia().use(buildWebApp(context)).use(streamingRoutes()), "web", bind, port ?? config.port);
+    // One hub (one Redis subscriber) serves both ports.
+    const hub = createStreamingHub(context);
+    const web = listen(
+      new Elysia({ websocket: STREAMING_WEBSOCKET_OPTIONS }).use(buildWebApp(context)).use(streamingRoutes(context, hub)),
+      "web",
+      bind,
+      port ?? config.port,
+    );
     const effectiveStreamingPort = streamingPort ?? config.streamingPort;
-    const steps = [web];
-    if (effectiveStreamingPort !== 0) steps.push(listen(buildStreamingApp(context), "streaming", bind, effectiveStreamingPort));
+    const steps = [{ name: "streaming clients", stop: () => hub.close() }, web];
+    if (effectiveStreamingPort !== 0) steps.push(listen(buildStreamingApp(context, hub), "streaming", bind, effectiveStreamingPort));
 
     return runUntilSignal(
       [

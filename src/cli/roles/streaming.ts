@@ -1,4 +1,4 @@
-import { buildStreamingApp } from "../../streaming/app";
+import { buildStreamingApp, createStreamingHub } from "../../streaming/app";
 import { intFlag, type Command } from "../command";
 import { boot } from "../boot";
 import { runUntilSignal } from "../lifecycle";
@@ -14,7 +14,9 @@ export const streamingCommand: Command = {
     const port = intFlag(values.port, "port", 0, 65535);
     const booted = await boot("streaming", "require");
     const { config } = booted.context;
-    const server = listen(buildStreamingApp(booted.context), "streaming", (values.bind as string) ?? config.bind, port ?? config.streamingPort);
-    return runUntilSignal([server, { name: "connections", stop: booted.close }], config.shutdownTimeoutMs);
+    const hub = createStreamingHub(booted.context);
+    const server = listen(buildStreamingApp(booted.context, hub), "streaming", (values.bind as string) ?? config.bind, port ?? config.streamingPort);
+    // Sockets first (close 1001, clients reconnect elsewhere), so the server's stop has no stream to wait for.
+    return runUntilSignal([{ name: "streaming clients", stop: () => hub.close() }, server, { name: "connections", stop: booted.close }], config.shutdownTimeoutMs);
   },
 };

@@ -178,6 +178,12 @@ export async function findVisibleLocalAccount(sql: Sql, username: string): Promi
   return account && isVisible(account) ? account : undefined;
 }
 
+/** The local accounts a post may mention: visible (confirmed, approved) and not suspended. */
+export async function findMentionableLocalAccounts(sql: Db, usernames: string[]): Promise<store.LocalAccountRow[]> {
+  const wanted = [...new Set(usernames.filter((u) => /^[a-z0-9_]{1,64}$/i.test(u)))];
+  return (await store.findLocalByUsernames(sql, wanted)).filter((a) => isVisible(a) && a.suspended_at === null);
+}
+
 // ---- Profile and posting defaults (update_credentials) ----
 
 /** Mastodon's limits for local profiles (Account::DISPLAY_NAME_LENGTH_LIMIT, NOTE_LENGTH_LIMIT, DEFAULT_FIELDS_SIZE…). */

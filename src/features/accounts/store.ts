@@ -123,6 +123,14 @@ export async function findLocalByUsername(sql: Db, username: string): Promise<Lo
   return row ? toLocal(row) : undefined;
 }
 
+/** Several local accounts by username, case-insensitively (mentions in a post). */
+export async function findLocalByUsernames(sql: Db, usernames: string[]): Promise<LocalAccountRow[]> {
+  if (usernames.length === 0) return [];
+  const lower = usernames.map((u) => u.toLowerCase());
+  const rows = await sql`${LOCAL_SELECT(sql)} where lower(a.username) = any(${lower}::text[]) and a.domain is null`;
+  return rows.map(toLocal);
+}
+
 export async function findLocalByEmail(sql: Db, email: string): Promise<LocalAccountRow | undefined> {
   const [row] = await sql`${LOCAL_SELECT(sql)} where lower(u.email) = lower(${email})`;
   return row ? toLocal(row) : undefined;

@@ -7,13 +7,14 @@
  * raw upload privately, answers 202 and leaves the work to the `media.process` job.
  */
 import type { AppContext } from "../../infra/context";
+import type { Db } from "../../infra/db";
 import { ApiError } from "../../infra/errors";
 import { log } from "../../infra/log";
 import { IMMUTABLE_CACHE_CONTROL, storageFor, type Storage } from "../../infra/storage/index";
 import type { LocalAccountRow } from "../accounts/service";
 import { probeAv } from "./av";
 import { geometry, inspectImage, processImage, processThumbnail, type ImageVariant } from "./images";
-import { IMAGE_SIZE_LIMIT, VIDEO_SIZE_LIMIT } from "./limits";
+import { DESCRIPTION_LIMIT, IMAGE_SIZE_LIMIT, VIDEO_SIZE_LIMIT } from "./limits";
 import { sniff, type Sniffed } from "./sniff";
 import { processMediaJob } from "./jobs";
 import * as store from "./store";
@@ -334,4 +335,57 @@ export const mediaUsage = store.usage;
 const MAX_ID = 9223372036854775807n;
 function isId(text: string): boolean {
   return /^\d{1,19}$/.test(text) && BigInt(text) <= MAX_ID;
+}
+
+// ---- statuses use these, inside their own transaction ----
+
+export const mediaOfStatuses = store.findByStatusIds;
+export const detachMediaFromStatus = store.detachFromStatus;
+
+/**
+ * Attach the author's own processed media to a status (shown in upload order). Anything else — someone else's,
+ * still processing, failed, or on another status — is refused whole with Mastodon's 422, so a post never
+ * goes out with part of its media.
+ */
+export async function attachMedia(db: Db, accountId: string, statusId: string, ids: string[]): Promise<void> {
+  const wanted = await lockOwnAttachable(db, accountId, statusId, ids);
+  if (wanted.length > 0) await store.setStatus(db, statusId, wanted);
+}
+
+/** Reserve media for a scheduled post (same rules as attaching), so the orphan sweep keeps it. */
+export async function reserveMediaForScheduled(db: Db, accountId: string, scheduledStatusId: string, ids: string[]): Promise<void> {
+  const wanted = await lockOwnAttachable(db, accountId, null, ids);
+  if (wanted.length > 0) await store.setScheduled(db, scheduledStatusId, wanted);
+}
+
+async function lockOwnAttachable(db: Db, accountId: string, statusId: string | null, ids: string[]): Promise<string[]> {
+  if (ids.length === 0) return [];
+  const wanted = [...new Set(ids)];
+  if (!wanted.every(isId)) throw ApiError.unprocessable("Validation failed: Media attachments are invalid");
+  const rows = await store.lockAttachable(db, accountId, wanted, statusId);
+  if (rows.length !== wanted.length) {
+    const pending = await Promise.all(wanted.map((id) => store.findOwned(db, accountId, id)));
+    if (pending.some((row) => row?.processing === "pending")) throw ApiError.unprocessable("Cannot attach files that have not finished processing. Try again in a moment!");
+    throw ApiError.unprocessable("Validation failed: Media attachments are invalid");
+  }
+  return wanted;
+}
+
+/** Media rows by id (a status's earlier versions name media that may since have been detached). */
+export const mediaByIds = store.findByIds;
+
+/** Description and focus of media on one's own status (PUT /api/v1/statuses/:id media_attributes[]). */
+export async function updateAttachedDetails(
+  db: Db,
+  accountId: string,
+  statusId: string,
+  changes: { id: string; description?: string | null; focus?: store.Focus | null },
+): Promise<void> {
+  if (!isId(changes.id)) throw ApiError.unprocessable("Validation failed: Media attachments are invalid");
+  const row = await store.findOwned(db, accountId, changes.id);
+  if (!row || row.status_id !== statusId) throw ApiError.unprocessable("Validation failed: Media attachments are invalid");
+  if (changes.description && [...changes.description].length > DESCRIPTION_LIMIT) {
+    throw ApiError.unprocessable(`Validation failed: Description is too long (maximum is ${DESCRIPTION_LIMIT} characters)`);
+  }
+  await store.updateDetails(db, changes.id, { description: changes.description, focus: changes.focus });
 }

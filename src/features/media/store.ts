@@ -12,6 +12,8 @@ export interface MediaRow {
   id: string;
   account_id: string;
   status_id: string | null;
+  /** Reserved by a scheduled post until it is published (migration 0007). */
+  scheduled_status_id: string | null;
   type: MediaType;
   file_key: string | null;
   small_key: string | null;
@@ -121,7 +123,7 @@ export async function remove(db: Db, id: string): Promise<MediaRow | undefined> 
 export async function lockOrphans(tx: Tx, before: Date, limit: number): Promise<MediaRow[]> {
   return tx<MediaRow[]>`
     select * from media_attachments
-    where status_id is null and created_at < ${before}
+    where status_id is null and scheduled_status_id is null and created_at < ${before}
     order by created_at
     limit ${limit}
     for update skip locked`;
@@ -130,7 +132,7 @@ export async function lockOrphans(tx: Tx, before: Date, limit: number): Promise<
 export async function countOrphans(db: Db, before: Date): Promise<{ count: number; bytes: number }> {
   const [row] = await db<{ count: string; bytes: string }[]>`
     select count(*)::text as count, coalesce(sum(file_size + small_file_size), 0)::text as bytes
-    from media_attachments where status_id is null and created_at < ${before}`;
+    from media_attachments where status_id is null and scheduled_status_id is null and created_at < ${before}`;
   return { count: Number(row!.count), bytes: Number(row!.bytes) };
 }
 
@@ -152,4 +154,42 @@ export async function usage(sql: Sql): Promise<UsageRow[]> {
     from media_attachments m join accounts a on a.id = m.account_id
     group by 1, 2 order by 1, 2`;
   return rows.map((r) => ({ origin: r.origin, type: r.type, count: Number(r.count), bytes: Number(r.bytes) }));
+}
+
+// ---- attaching to statuses (called by the statuses service, inside its transaction) ----
+
+/** The attachments of many statuses, in upload order (the order clients see them). */
+export async function findByStatusIds(db: Db, statusIds: string[]): Promise<MediaRow[]> {
+  if (statusIds.length === 0) return [];
+  return db<MediaRow[]>`select * from media_attachments where status_id = any(${statusIds}::bigint[]) order by id`;
+}
+
+/** Own media that is processed and unattached (or already on this status), locked; others are left out. */
+export async function lockAttachable(db: Db, accountId: string, ids: string[], statusId: string | null): Promise<MediaRow[]> {
+  if (ids.length === 0) return [];
+  return db<MediaRow[]>`
+    select * from media_attachments
+    where id = any(${ids}::bigint[]) and account_id = ${accountId} and processing = 'done'
+      and (status_id is null or status_id = ${statusId}) and scheduled_status_id is null
+    for update`;
+}
+
+export async function setStatus(db: Db, statusId: string, ids: string[]): Promise<void> {
+  await db`update media_attachments set status_id = ${statusId}, updated_at = now() where id = any(${ids}::bigint[])`;
+}
+
+/** Unattach a status's media (all of it, or all but `keep`) so it can be re-attached or swept as an orphan. */
+export async function detachFromStatus(db: Db, statusId: string, keep: string[] = []): Promise<void> {
+  await db`
+    update media_attachments set status_id = null, updated_at = now()
+    where status_id = ${statusId} and not (id = any(${keep}::bigint[]))`;
+}
+
+export async function findByIds(db: Db, ids: string[]): Promise<MediaRow[]> {
+  if (ids.length === 0) return [];
+  return db<MediaRow[]>`select * from media_attachments where id = any(${ids}::bigint[])`;
+}
+
+export async function setScheduled(db: Db, scheduledStatusId: string, ids: string[]): Promise<void> {
+  await db`update media_attachments set scheduled_status_id = ${scheduledStatusId}, updated_at = now() where id = any(${ids}::bigint[])`;
 }

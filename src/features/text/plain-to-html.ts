@@ -16,6 +16,8 @@ export interface PlainToHtmlOptions {
   multiline?: boolean;
   /** Add rel="me" to links (profile field values, so rel=me verification can work both ways). */
   relMe?: boolean;
+  /** Renders the text between URLs (must escape it); statuses use it for mentions and hashtags. */
+  renderText?: (text: string) => string;
 }
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
@@ -48,26 +50,26 @@ function linkHtml(url: string, relMe: boolean): string {
 }
 
 /** Escape `text` and turn its http(s) URLs into links. Bare domains ("example.com") stay text, as in Mastodon. */
-function linkify(text: string, relMe: boolean): string {
+function linkify(text: string, relMe: boolean, renderText: (text: string) => string = escapeHtml): string {
   let out = "";
   let at = 0;
   for (const link of find(text, "url")) {
     if (!/^https?:\/\//i.test(link.value)) continue;
-    out += escapeHtml(text.slice(at, link.start)) + linkHtml(link.value, relMe);
+    out += renderText(text.slice(at, link.start)) + linkHtml(link.value, relMe);
     at = link.end;
   }
-  return out + escapeHtml(text.slice(at));
+  return out + renderText(text.slice(at));
 }
 
 export function plainToHtml(text: string, options: PlainToHtmlOptions = {}): string {
   const normalised = text.replace(/\r\n?/g, "\n");
   if (normalised.trim() === "") return "";
   const multiline = options.multiline ?? true;
-  if (!multiline) return linkify(normalised.replace(/\n+/g, " "), options.relMe ?? false);
+  if (!multiline) return linkify(normalised.replace(/\n+/g, " "), options.relMe ?? false, options.renderText);
   return normalised
     .split(/\n{2,}/)
     .map((paragraph) => paragraph.replace(/^\n+|\n+$/g, ""))
     .filter((paragraph) => paragraph.trim() !== "")
-    .map((paragraph) => `<p>${linkify(paragraph, options.relMe ?? false).replace(/\n/g, "<br />")}</p>`)
+    .map((paragraph) => `<p>${linkify(paragraph, options.relMe ?? false, options.renderText).replace(/\n/g, "<br />")}</p>`)
     .join("");
 }

@@ -1,0 +1,9 @@
+/** The federation edge: discovery, actors and collections, inboxes. Registered in api/routes.ts. */
+import type { AppContext } from "../infra/context";
+import { actorRoutes } from "./actors";
+import { discoveryRoutes } from "./discovery";
+import { inboxRoutes } from "./inbox";
+
+export function activityPubRoutes(context: AppContext) {
+  return [discoveryRoutes(context), actorRoutes(context), inboxRoutes(context)];
+}

@@ -1,0 +1,377 @@
+/**
+ * SQL for statuses and what hangs off them (edits, mentions, tags, polls, scheduled statuses). Only the
+ * statuses feature calls this; other features ask through statuses/service.ts or api/entities/status.ts.
+ * Reads that serve a viewer apply the visibility rule (visibility.ts) in SQL.
+ */
+import type { Db } from "../../infra/db";
+import { visibleTo, type Visibility } from "./visibility";
+
+export interface StatusRow {
+  id: string;
+  account_id: string;
+  uri: string;
+  url: string | null;
+  text: string;
+  content: string;
+  spoiler_text: string;
+  sensitive: boolean;
+  visibility: Visibility;
+  language: string | null;
+  in_reply_to_id: string | null;
+  in_reply_to_account_id: string | null;
+  reblog_of_id: string | null;
+  conversation_id: string | null;
+  application_id: string | null;
+  poll_id: string | null;
+  local: boolean;
+  replies_count: number;
+  reblogs_count: number;
+  favourites_count: number;
+  edited_at: Date | null;
+  deleted_at: Date | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface PollRow {
+  id: string;
+  account_id: string;
+  status_id: string | null;
+  options: string[];
+  cached_tallies: number[];
+  multiple: boolean;
+  hide_totals: boolean;
+  votes_count: number;
+  voters_count: number;
+  expires_at: Date | null;
+}
+
+// ---- reading, for a viewer ----
+
+/** The statuses among `ids` the viewer may see (any order). Ids must be valid bigints. */
+export async function findVisible(db: Db, viewerId: string | null, ids: string[]): Promise<StatusRow[]> {
+  if (ids.length === 0) return [];
+  return db<StatusRow[]>`select s.* from statuses s where s.id = any(${ids}::bigint[]) and ${visibleTo(db, viewerId)}`;
+}
+
+/** A status by id whatever its visibility (not deleted); for the author's own changes. */
+export async function findLive(db: Db, id: string): Promise<StatusRow | undefined> {
+  const [row] = await db<StatusRow[]>`select * from statuses where id = ${id} and deleted_at is null`;
+  return row;
+}
+
+/** Same, locked for an update inside a transaction. */
+export async function findLiveForUpdate(db: Db, id: string): Promise<StatusRow | undefined> {
+  const [row] = await db<StatusRow[]>`select * from statuses where id = ${id} and deleted_at is null for update`;
+  return row;
+}
+
+export interface MentionRow {
+  status_id: string;
+  account_id: string;
+  username: string;
+  domain: string | null;
+  url: string | null;
+  uri: string;
+}
+
+export async function mentionsOf(db: Db, statusIds: string[]): Promise<MentionRow[]> {
+  if (statusIds.length === 0) return [];
+  return db<MentionRow[]>`
+    select m.status_id, m.account_id, a.username, a.domain, a.url, a.uri
+    from mentions m join accounts a on a.id = m.account_id
+    where m.status_id = any(${statusIds}::bigint[]) and not m.silent
+    order by m.id`;
+}
+
+export async function tagsOf(db: Db, statusIds: string[]): Promise<{ status_id: string; name: string }[]> {
+  if (statusIds.length === 0) return [];
+  return db`
+    select st.status_id, t.name from statuses_tags st join tags t on t.id = st.tag_id
+    where st.status_id = any(${statusIds}::bigint[]) order by t.name`;
+}
+
+export async function pollsByIds(db: Db, pollIds: string[]): Promise<PollRow[]> {
+  if (pollIds.length === 0) return [];
+  return db<PollRow[]>`select * from polls where id = any(${pollIds}::bigint[])`;
+}
+
+export async function pollVotesOf(db: Db, accountId: string, pollIds: string[]): Promise<{ poll_id: string; choice: number }[]> {
+  if (pollIds.length === 0) return [];
+  return db`select poll_id, choice from poll_votes where account_id = ${accountId} and poll_id = any(${pollIds}::bigint[]) order by choice`;
+}
+
+export async function applicationsByIds(db: Db, ids: string[]): Promise<{ id: string; name: string; website: string | null }[]> {
+  if (ids.length === 0) return [];
+  return db`select id, name, website from oauth_applications where id = any(${ids}::bigint[])`;
+}
+
+/** The viewer's own relations to a page of statuses, in one round trip. */
+export interface ViewerFlags {
+  favourited: string[];
+  reblogged: string[];
+  bookmarked: string[];
+  pinned: string[];
+  mutedConversations: string[];
+}
+
+export async function viewerFlags(db: Db, viewerId: string, statusIds: string[], conversationIds: string[]): Promise<ViewerFlags> {
+  const [row] = await db<{ f: string[]; r: string[]; b: string[]; p: string[]; c: string[] }[]>`
+    select
+      array(select status_id::text from favourites where account_id = ${viewerId} and status_id = any(${statusIds}::bigint[])) as f,
+      array(select reblog_of_id::text from statuses where account_id = ${viewerId} and reblog_of_id = any(${statusIds}::bigint[])
+                                                        and deleted_at is null) as r,
+      array(select status_id::text from bookmarks where account_id = ${viewerId} and status_id = any(${statusIds}::bigint[])) as b,
+      array(select status_id::text from status_pins where account_id = ${viewerId} and status_id = any(${statusIds}::bigint[])) as p,
+      array(select conversation_id::text from conversation_mutes where account_id = ${viewerId}
+                                                                  and conversation_id = any(${conversationIds}::bigint[])) as c`;
+  return { favourited: row!.f, reblogged: row!.r, bookmarked: row!.b, pinned: row!.p, mutedConversations: row!.c };
+}
+
+// ---- thread walking (context) ----
+
+/** Ancestors of a status, nearest first, up to `limit`, with no visibility applied (the caller filters). */
+export async function ancestorIds(db: Db, statusId: string, limit: number): Promise<{ id: string; account_id: string }[]> {
+  return db`
+    with recursive up(id, account_id, parent, depth) as (
+      select s.id, s.account_id, s.in_reply_to_id, 0 from statuses s where s.id = ${statusId}
+      union all
+      select p.id, p.account_id, p.in_reply_to_id, up.depth + 1 from up join statuses p on p.id = up.parent where up.depth < ${limit}
+    )
+    select id, account_id from up where depth > 0 order by depth`;
+}
+
+/** Direct replies of many statuses at once that the viewer may see, oldest first. */
+export async function visibleRepliesOf(
+  db: Db,
+  viewerId: string | null,
+  parentIds: string[],
+  limit: number,
+): Promise<{ id: string; in_reply_to_id: string; account_id: string }[]> {
+  if (parentIds.length === 0) return [];
+  return db`
+    select s.id, s.in_reply_to_id, s.account_id from statuses s
+    where s.in_reply_to_id = any(${parentIds}::bigint[]) and s.reblog_of_id is null and ${visibleTo(db, viewerId)}
+    order by s.id limit ${limit}`;
+}
+
+// ---- writing ----
+
+export interface NewStatus {
+  id: string;
+  accountId: string;
+  uri: string;
+  url: string;
+  text: string;
+  content: string;
+  spoilerText: string;
+  sensitive: boolean;
+  visibility: Visibility;
+  language: string | null;
+  inReplyToId: string | null;
+  inReplyToAccountId: string | null;
+  conversationId: string;
+  applicationId: string | null;
+}
+
+export async function newId(db: Db): Promise<string> {
+  const [row] = await db<{ id: string }[]>`select woolly_id()::text as id`;
+  return row!.id;
+}
+
+export async function insertConversation(db: Db): Promise<string> {
+  const [row] = await db<{ id: string }[]>`insert into conversations default values returning id`;
+  return row!.id;
+}
+
+export async function insertStatus(db: Db, s: NewStatus): Promise<void> {
+  await db`
+    insert into statuses (id, account_id, uri, url, text, content, spoiler_text, sensitive, visibility, language,
+                          in_reply_to_id, in_reply_to_account_id, conversation_id, application_id)
+    values (${s.id}, ${s.accountId}, ${s.uri}, ${s.url}, ${s.text}, ${s.content}, ${s.spoilerText}, ${s.sensitive},
+            ${s.visibility}, ${s.language}, ${s.inReplyToId}, ${s.inReplyToAccountId}, ${s.conversationId}, ${s.applicationId})`;
+}
+
+export async function insertMentions(db: Db, statusId: string, accountIds: string[]): Promise<void> {
+  if (accountIds.length === 0) return;
+  await db`
+    insert into mentions (status_id, account_id)
+    select ${statusId}, unnest(${accountIds}::bigint[]) on conflict do nothing`;
+}
+
+/**
+ * After an edit: the mentions in the new text are live, earlier ones become silent (kept, as Mastodon does:
+ * whoever was mentioned has been told and keeps access, but is no longer shown as mentioned).
+ */
+export async function replaceMentions(db: Db, statusId: string, accountIds: string[]): Promise<void> {
+  if (accountIds.length > 0) {
+    await db`
+      insert into mentions (status_id, account_id) select ${statusId}, unnest(${accountIds}::bigint[])
+      on conflict (status_id, account_id) do update set silent = false`;
+  }
+  await db`update mentions set silent = true where status_id = ${statusId} and not (account_id = any(${accountIds}::bigint[]))`;
+}
+
+/** Upsert tags by normalised name and link them to the status. */
+export async function linkTags(db: Db, statusId: string, tags: { name: string; display: string }[]): Promise<void> {
+  if (tags.length === 0) return;
+  const rows = await db<{ id: string }[]>`
+    insert into tags (name, display_name, last_status_at)
+    select n, d, now() from unnest(${tags.map((t) => t.name)}::text[], ${tags.map((t) => t.display)}::text[]) as x(n, d)
+    on conflict (name) do update set last_status_at = now()
+    returning id`;
+  await db`
+    insert into statuses_tags (status_id, tag_id) select ${statusId}, unnest(${rows.map((r) => r.id)}::bigint[])
+    on conflict do nothing`;
+}
+
+export async function unlinkTags(db: Db, statusId: string): Promise<void> {
+  await db`delete from statuses_tags where status_id = ${statusId}`;
+}
+
+export async function insertPoll(
+  db: Db,
+  p: { accountId: string; statusId: string; options: string[]; multiple: boolean; hideTotals: boolean; expiresAt: Date },
+): Promise<string> {
+  const [row] = await db<{ id: string }[]>`
+    insert into polls (account_id, status_id, options, cached_tallies, multiple, hide_totals, expires_at)
+    values (${p.accountId}, ${p.statusId}, ${p.options}::text[], ${p.options.map(() => 0)}::int[], ${p.multiple}, ${p.hideTotals}, ${p.expiresAt})
+    returning id`;
+  await db`update statuses set poll_id = ${row!.id} where id = ${p.statusId}`;
+  return row!.id;
+}
+
+export async function deletePoll(db: Db, pollId: string): Promise<void> {
+  await db`delete from polls where id = ${pollId}`;
+}
+
+export async function bumpRepliesCount(db: Db, statusId: string, by: 1 | -1): Promise<void> {
+  await db`update statuses set replies_count = greatest(replies_count + ${by}, 0) where id = ${statusId}`;
+}
+
+export async function bumpReblogsCount(db: Db, statusId: string, by: 1 | -1): Promise<void> {
+  await db`update statuses set reblogs_count = greatest(reblogs_count + ${by}, 0) where id = ${statusId}`;
+}
+
+export async function bumpAccountStatuses(db: Db, accountId: string, by: 1 | -1): Promise<void> {
+  if (by === 1) await db`update accounts set statuses_count = statuses_count + 1, last_status_at = now() where id = ${accountId}`;
+  else await db`update accounts set statuses_count = greatest(statuses_count - 1, 0) where id = ${accountId}`;
+}
+
+export async function markDeleted(db: Db, statusId: string): Promise<void> {
+  await db`update statuses set deleted_at = now(), updated_at = now() where id = ${statusId}`;
+}
+
+/** Boosts of a deleted status go with it (Mastodon removes reblogs when the original is removed). */
+export async function markReblogsDeleted(db: Db, statusId: string): Promise<{ id: string; account_id: string }[]> {
+  return db`update statuses set deleted_at = now() where reblog_of_id = ${statusId} and deleted_at is null returning id, account_id`;
+}
+
+export async function updateContent(
+  db: Db,
+  id: string,
+  c: { text: string; content: string; spoilerText: string; sensitive: boolean; language: string | null },
+): Promise<void> {
+  await db`
+    update statuses set text = ${c.text}, content = ${c.content}, spoiler_text = ${c.spoilerText}, sensitive = ${c.sensitive},
+                        language = ${c.language}, edited_at = now(), updated_at = now()
+    where id = ${id}`;
+}
+
+// ---- edits ----
+
+export interface EditRow {
+  id: string;
+  status_id: string;
+  account_id: string;
+  text: string;
+  content: string;
+  spoiler_text: string;
+  sensitive: boolean;
+  media_attachment_ids: string[];
+  poll_options: string[] | null;
+  created_at: Date;
+}
+
+export async function insertEdit(
+  db: Db,
+  e: { statusId: string; accountId: string; text: string; content: string; spoilerText: string; sensitive: boolean; mediaIds: string[]; pollOptions: string[] | null; createdAt: Date },
+): Promise<void> {
+  await db`
+    insert into status_edits (status_id, account_id, text, content, spoiler_text, sensitive, media_attachment_ids, poll_options, created_at)
+    values (${e.statusId}, ${e.accountId}, ${e.text}, ${e.content}, ${e.spoilerText}, ${e.sensitive}, ${e.mediaIds}::bigint[],
+            ${e.pollOptions}::text[], ${e.createdAt})`;
+}
+
+export async function editsOf(db: Db, statusId: string): Promise<EditRow[]> {
+  return db<EditRow[]>`select * from status_edits where status_id = ${statusId} order by created_at, id`;
+}
+
+// ---- scheduled statuses ----
+
+export interface ScheduledRow {
+  id: string;
+  account_id: string;
+  scheduled_at: Date;
+  params: Record<string, unknown>;
+  created_at: Date;
+}
+
+export async function insertScheduled(db: Db, accountId: string, scheduledAt: Date, params: Record<string, unknown>): Promise<ScheduledRow> {
+  const [row] = await db<ScheduledRow[]>`
+    insert into scheduled_statuses (account_id, scheduled_at, params) values (${accountId}, ${scheduledAt}, ${db.json(params as never)})
+    returning *`;
+  return row!;
+}
+
+/** A page as api/pagination.ts's pageWhere builds it (SQL fragments over the `id` column). */
+export interface Page {
+  where: ReturnType<Db["unsafe"]> | any;
+  order: ReturnType<Db["unsafe"]> | any;
+  limit: number;
+}
+
+export async function scheduledOf(db: Db, accountId: string, page: Page): Promise<ScheduledRow[]> {
+  return db<ScheduledRow[]>`
+    select * from scheduled_statuses where account_id = ${accountId} and ${page.where} order by ${page.order} limit ${page.limit}`;
+}
+
+export async function findScheduled(db: Db, accountId: string, id: string): Promise<ScheduledRow | undefined> {
+  const [row] = await db<ScheduledRow[]>`select * from scheduled_statuses where id = ${id} and account_id = ${accountId}`;
+  return row;
+}
+
+export async function reschedule(db: Db, accountId: string, id: string, at: Date): Promise<ScheduledRow | undefined> {
+  const [row] = await db<ScheduledRow[]>`update scheduled_statuses set scheduled_at = ${at} where id = ${id} and account_id = ${accountId} returning *`;
+  return row;
+}
+
+export async function deleteScheduled(db: Db, id: string): Promise<ScheduledRow | undefined> {
+  const [row] = await db<ScheduledRow[]>`delete from scheduled_statuses where id = ${id} returning *`;
+  return row;
+}
+
+export async function dueScheduledIds(db: Db, now: Date, limit: number): Promise<string[]> {
+  const rows = await db<{ id: string }[]>`select id from scheduled_statuses where scheduled_at <= ${now} order by scheduled_at limit ${limit}`;
+  return rows.map((r) => r.id);
+}
+
+export async function findScheduledById(db: Db, id: string): Promise<ScheduledRow | undefined> {
+  const [row] = await db<ScheduledRow[]>`select * from scheduled_statuses where id = ${id}`;
+  return row;
+}
+
+/** Claim a due row: deleting it inside the publishing transaction makes a second run find nothing. */
+export async function claimScheduled(db: Db, id: string): Promise<boolean> {
+  const rows = await db`delete from scheduled_statuses where id = ${id} returning id`;
+  return rows.length > 0;
+}
+
+/** How many the account has scheduled in all, and on the UTC day of `at` (Mastodon's two limits). */
+export async function scheduledCounts(db: Db, accountId: string, at: Date): Promise<{ total: number; sameDay: number }> {
+  const [row] = await db<{ total: number; same_day: number }[]>`
+    select count(*)::int as total,
+           count(*) filter (where date_trunc('day', scheduled_at at time zone 'UTC') = date_trunc('day', ${at}::timestamptz at time zone 'UTC'))::int as same_day
+    from scheduled_statuses where account_id = ${accountId}`;
+  return { total: row!.total, sameDay: row!.same_day };
+}

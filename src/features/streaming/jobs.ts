@@ -1,0 +1,48 @@
+/**
+ * Stream publishing as a subscriber of domain events (src/events.ts). A retried job may publish an event
+ * twice; clients treat `update` of a known id as a refresh, as with Mastodon.
+ */
+import * as v from "valibot";
+import type { Subscriber } from "../events/publish";
+import type { PublishedEvent } from "../events/types";
+import { defineJob } from "../../infra/queues/registry";
+import { streamNotification, streamRelationsChanged, streamStatusCreated, streamStatusDeleted, streamStatusUpdated } from "./service";
+
+/**
+ * The event payload, as publish.ts's eventSchema. Declared here, not imported: publish.ts imports
+ * src/events.ts, which imports this file, and a value import back would be a load-order-dependent cycle.
+ */
+const eventSchema = v.looseObject({ type: v.string(), eventId: v.string(), at: v.string() }) as unknown as v.GenericSchema<PublishedEvent, PublishedEvent>;
+
+export const streamPublishJob = defineJob({
+  name: "streaming.publish",
+  queue: "default",
+  schema: eventSchema,
+  // Live events are worth little late: a couple of quick retries, then give up.
+  attempts: 2,
+  backoffMs: 500,
+  async handler(event, ctx) {
+    switch (event.type) {
+      case "status.created":
+      case "status.reblogged":
+        return streamStatusCreated(ctx, event.statusId, event.eventId);
+      case "status.updated":
+        return streamStatusUpdated(ctx, event.statusId, event.eventId);
+      case "status.deleted":
+        return streamStatusDeleted(ctx, event);
+      case "notification.created":
+        return streamNotification(ctx, event);
+      case "account.blocked":
+        return streamRelationsChanged(ctx, [event.accountId, event.targetAccountId]);
+      default:
+        return;
+    }
+  },
+});
+
+export const streamingSubscribers: Subscriber[] = [
+  {
+    events: ["status.created", "status.reblogged", "status.updated", "status.deleted", "notification.created", "account.blocked"],
+    job: streamPublishJob,
+  },
+];
