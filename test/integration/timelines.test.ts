@@ -374,7 +374,7 @@ describe("public and hashtag timelines", () => {
     expect((await call("/api/v1/timelines/public?local=maybe")).status).toBe(422);
   });
 
-  test("public pagination follows the Link header without gaps", async () => {
+  test("public pagination follows the Link header without gaps or repeats while posts arrive", async () => {
     const all = (await call("/api/v1/timelines/public?limit=40")).ids;
     const seen: string[] = [];
     let path = "/api/v1/timelines/public?limit=2";
@@ -382,9 +382,13 @@ describe("public and hashtag timelines", () => {
       const page = await call(path);
       if (page.ids.length === 0) break;
       seen.push(...page.ids);
+      await post(users.writer!, `public arrival ${i}`);
       path = page.link!.match(/<([^>]+)>; rel="next"/)![1]!.replace(context.config.baseUrl, "");
+      expect(path).toBe(`/api/v1/timelines/public?limit=2&max_id=${page.ids.at(-1)}`);
+      if (seen.length >= all.length) break;
     }
     expect(seen.slice(0, all.length)).toEqual(all);
+    expect(new Set(seen).size).toBe(seen.length);
   });
 
   test("hashtag: the tag, any[], all[], none[], case-insensitive; unknown tags give []", async () => {

@@ -15,12 +15,7 @@ export interface Subscriber<T extends DomainEventType = DomainEventType> {
   job: JobDefinition<v.GenericSchema<PublishedEvent, PublishedEvent>>;
 }
 
-/** The payload schema of every subscriber job: an event; its fields are checked by the subscriber's logic. */
-export const eventSchema = v.looseObject({
-  type: v.string(),
-  eventId: v.string(),
-  at: v.string(),
-}) as unknown as v.GenericSchema<PublishedEvent, PublishedEvent>;
+export { eventSchema } from "./schema";
 
 export async function publishEvent(context: AppContext, event: DomainEvent): Promise<string> {
   const published: PublishedEvent = { ...event, eventId: crypto.randomUUID(), at: new Date().toISOString() };

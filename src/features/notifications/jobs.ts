@@ -2,19 +2,14 @@
  * The subscriber that turns domain events into notifications. Safe to run twice: each notification is one
  * row per cause (notifications_once), so a retried job inserts nothing new.
  */
-import * as v from "valibot";
 import type { Subscriber } from "../events/publish";
 import type { PublishedEvent } from "../events/types";
 import type { AppContext } from "../../infra/context";
 import { defineJob } from "../../infra/queues/registry";
+import { eventSchema } from "../events/schema";
 import { hasFavourited, isLiveReblog } from "../interactions/service";
 import * as notifications from "./service";
 
-/**
- * The event payload, as publish.ts's eventSchema, declared here because publish.ts imports src/events.ts,
- * which imports this file: a value import back into publish.ts would read it before it is initialised.
- */
-const eventSchema = v.looseObject({ type: v.string(), eventId: v.string(), at: v.string() }) as unknown as v.GenericSchema<PublishedEvent, PublishedEvent>;
 
 async function onStatusCreated(context: AppContext, statusId: string) {
   const status = await notifications.findStatusForNotifying(context.sql, statusId);

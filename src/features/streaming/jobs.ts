@@ -2,17 +2,11 @@
  * Stream publishing as a subscriber of domain events (src/events.ts). A retried job may publish an event
  * twice; clients treat `update` of a known id as a refresh, as with Mastodon.
  */
-import * as v from "valibot";
 import type { Subscriber } from "../events/publish";
-import type { PublishedEvent } from "../events/types";
 import { defineJob } from "../../infra/queues/registry";
+import { eventSchema } from "../events/schema";
 import { streamNotification, streamRelationsChanged, streamStatusCreated, streamStatusDeleted, streamStatusUpdated } from "./service";
 
-/**
- * The event payload, as publish.ts's eventSchema. Declared here, not imported: publish.ts imports
- * src/events.ts, which imports this file, and a value import back would be a load-order-dependent cycle.
- */
-const eventSchema = v.looseObject({ type: v.string(), eventId: v.string(), at: v.string() }) as unknown as v.GenericSchema<PublishedEvent, PublishedEvent>;
 
 export const streamPublishJob = defineJob({
   name: "streaming.publish",

@@ -2,18 +2,12 @@
  * Home feed upkeep, as subscribers of domain events (src/events.ts). Every handler is safe to run twice:
  * adding an id already in a feed and removing one already gone are no-ops.
  */
-import * as v from "valibot";
 import type { Subscriber } from "../events/publish";
 import type { EventOf, PublishedEvent } from "../events/types";
 import { defineJob } from "../../infra/queues/registry";
+import { eventSchema } from "../events/schema";
 import { fanOutStatus, mergeIntoHome, removeStatusFromFeeds, separateFeeds, unmergeFromHome } from "./service";
 
-/**
- * The event payload, as publish.ts's eventSchema. Declared here rather than imported because publish.ts
- * imports src/events.ts, which imports this file: a value import back into publish.ts would be a cycle
- * whose outcome depends on which module is loaded first.
- */
-const eventSchema = v.looseObject({ type: v.string(), eventId: v.string(), at: v.string() }) as unknown as v.GenericSchema<PublishedEvent, PublishedEvent>;
 
 /** A new post or boost goes into the home feeds of its author and local recipients. */
 export const feedInsertJob = defineJob({
