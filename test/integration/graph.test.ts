@@ -196,6 +196,7 @@ describe("locked accounts and follow requests", () => {
     expect(list.status).toBe(200);
     expectMatchesSchema(list.json, arrayOf("Account"));
     expect(list.json.map((a: any) => a.id)).toEqual([asker.id]);
+    expect((await as(lock).get("/api/v1/accounts/verify_credentials")).json.source.follow_requests_count).toBe(1);
 
     const authorized = await as(lock).post(`/api/v1/follow_requests/${asker.id}/authorize`);
     expect(authorized.status).toBe(200);
@@ -203,6 +204,7 @@ describe("locked accounts and follow requests", () => {
     expect((await as(asker).get(`/api/v1/accounts/relationships?id[]=${lock.id}`)).json[0]).toMatchObject({ following: true, requested: false, notifying: true });
     expect(await counts(lock.id)).toEqual({ followers_count: 1, following_count: 0 });
     expect((await as(lock).get("/api/v1/follow_requests")).json).toEqual([]);
+    expect((await as(lock).get("/api/v1/accounts/verify_credentials")).json.source.follow_requests_count).toBe(0);
     // Nothing left to authorize: 404.
     expect((await as(lock).post(`/api/v1/follow_requests/${asker.id}/authorize`)).status).toBe(404);
   });

@@ -203,7 +203,8 @@ export function renderAccount(config: EntityConfig, account: AccountWithUser): A
   return entity;
 }
 
-export function renderCredentialAccount(config: EntityConfig, account: LocalAccountRow): CredentialAccountEntity {
+/** `followRequestsCount`: pending requests to this account (the caller counts them; entities do no I/O). */
+export function renderCredentialAccount(config: EntityConfig, account: LocalAccountRow, followRequestsCount = 0): CredentialAccountEntity {
   const defaults = postingDefaults(account.user);
   return {
     ...renderAccount(config, account),
@@ -213,7 +214,7 @@ export function renderCredentialAccount(config: EntityConfig, account: LocalAcco
       language: defaults.language,
       note: account.note,
       fields: account.fields.map((f) => ({ name: f.name, value: f.value, verified_at: f.verified_at ?? null })),
-      follow_requests_count: 0, // follow requests arrive with the social graph
+      follow_requests_count: followRequestsCount,
       hide_collections: account.hide_collections,
       discoverable: account.discoverable,
       indexable: account.indexable,

@@ -3,6 +3,8 @@
  * and reading accounts by id, by handle (lookup; remote handles are resolved by WebFinger) and several at once.
  */
 import * as v from "valibot";
+import { pendingFollowRequestCount } from "../../features/graph/service";
+import type { LocalAccountRow } from "../../features/accounts/store";
 import {
   findVisibleAccount,
   findVisibleAccounts,
@@ -101,6 +103,9 @@ const READ_ACCOUNTS = ["read", "read:accounts"] as const;
 export function accountRoutes(context: AppContext) {
   const render = (account: Parameters<typeof renderAccount>[1]) => renderAccount(context.config, account);
 
+  const credentialAccount = async (account: LocalAccountRow) =>
+    renderCredentialAccount(context.config, account, await pendingFollowRequestCount(context.sql, account.id));
+
   return routes(context, "accounts", (r) => {
     r.post(
       "/api/v1/accounts",
@@ -129,7 +134,7 @@ export function accountRoutes(context: AppContext) {
     r.get(
       "/api/v1/accounts/verify_credentials",
       { auth: "user", scopes: ["profile", ...READ_ACCOUNTS], summary: "Verify account credentials", tags: ["accounts"] },
-      ({ caller }) => renderCredentialAccount(context.config, caller.account!),
+      async ({ caller }) => credentialAccount(caller.account!),
     );
 
     r.patch(
@@ -156,7 +161,7 @@ export function accountRoutes(context: AppContext) {
         if (b.avatar instanceof Blob) await setProfileImage(context, caller.account!, "avatar", b.avatar);
         if (b.header instanceof Blob) await setProfileImage(context, caller.account!, "header", b.header);
         const updated = await updateCredentials(context.sql, caller.account!, changes);
-        return renderCredentialAccount(context.config, updated);
+        return credentialAccount(updated);
       },
     );
 
@@ -164,7 +169,7 @@ export function accountRoutes(context: AppContext) {
     for (const kind of ["avatar", "header"] as const) {
       r.delete(`/api/v1/profile/${kind}`, { auth: "user", scopes: ["write", "write:accounts"], summary: `Delete profile ${kind}`, tags: ["accounts"] }, async ({ caller }) => {
         await setProfileImage(context, caller.account!, kind, null);
-        return renderCredentialAccount(context.config, (await findLocalAccountByUserId(context.sql, caller.account!.user.id))!);
+        return credentialAccount((await findLocalAccountByUserId(context.sql, caller.account!.user.id))!);
       });
     }
 
