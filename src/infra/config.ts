@@ -75,6 +75,7 @@ export interface Config {
   baseUrl: string;
   secretKeyBase: string;
   singleUserMode: boolean;
+  statuses: { maxCharacters: number };
   /** Where the running code can be had (AGPL), shown as source_url in /api/v2/instance. */
   sourceBaseUrl: string;
 
@@ -267,6 +268,7 @@ export function loadConfig(env: Env = process.env): Config {
     baseUrl,
     secretKeyBase,
     singleUserMode: flag(env, "SINGLE_USER_MODE", false),
+    statuses: { maxCharacters: int(env, "MAX_TOOT_CHARS", 500, 1, 100_000) },
     sourceBaseUrl: raw(env, "SOURCE_BASE_URL") === undefined ? "" : parsed(env, "SOURCE_BASE_URL", urlWith("http:", "https:"), "an http(s):// URL"),
     bind: str(env, "BIND", "127.0.0.1")!,
     port,
@@ -322,7 +324,7 @@ export function loadConfig(env: Env = process.env): Config {
 
 /** Every variable loadConfig reads, for docs/configuration.md and .env.example to be checked against. */
 export const CONFIG_VARIABLES = [
-  "LOCAL_DOMAIN", "WEB_DOMAIN", "LOCAL_HTTPS", "SECRET_KEY_BASE", "SINGLE_USER_MODE", "SOURCE_BASE_URL",
+  "LOCAL_DOMAIN", "WEB_DOMAIN", "LOCAL_HTTPS", "SECRET_KEY_BASE", "SINGLE_USER_MODE", "SOURCE_BASE_URL", "MAX_TOOT_CHARS",
   "BIND", "PORT", "STREAMING_PORT", "STREAMING_API_BASE_URL", "STREAMING_MAX_CONNECTIONS_PER_TOKEN",
   "STREAMING_MAX_CONNECTIONS_PER_IP", "TRUSTED_PROXY_IP", "SHUTDOWN_TIMEOUT", "LOG_LEVEL",
   "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASS", "DB_POOL", "DB_SSLMODE", "DB_CONNECT_TIMEOUT",

@@ -20,6 +20,7 @@ const MASTODON_API_VERSION = 7;
 
 const LIMITS = {
   // From the statuses feature, as media's below, so what we announce is what posting enforces.
+  // max_characters comes from the configuration (MAX_TOOT_CHARS), filled in by the renderers.
   statuses: { max_characters: STATUS_LIMITS.maxCharacters, max_media_attachments: STATUS_LIMITS.maxMediaAttachments, characters_reserved_per_url: CHARACTERS_RESERVED_PER_URL },
   // What uploads enforce, from the media feature itself, so the two can never disagree.
   media: instanceMediaConfiguration(),
@@ -54,7 +55,7 @@ export function renderRules(rules: Rule[]) {
   return rules.map((rule, index) => ({ id: String(index + 1), text: rule.text, hint: rule.hint ?? "" }));
 }
 
-type InstanceConfig = Pick<Config, "localDomain" | "baseUrl" | "streamingApiBaseUrl" | "sourceBaseUrl" | "media">;
+type InstanceConfig = Pick<Config, "localDomain" | "baseUrl" | "streamingApiBaseUrl" | "sourceBaseUrl" | "media" | "statuses">;
 
 export function renderInstance(config: InstanceConfig, facts: InstanceFacts) {
   const enabled = facts.registrationsMode !== "none";
@@ -82,7 +83,7 @@ export function renderInstance(config: InstanceConfig, facts: InstanceFacts) {
         profile_field_name_limit: PROFILE_LIMITS.fieldName,
         profile_field_value_limit: PROFILE_LIMITS.fieldValue,
       },
-      statuses: LIMITS.statuses,
+      statuses: { ...LIMITS.statuses, max_characters: config.statuses.maxCharacters },
       media_attachments: LIMITS.media,
       polls: LIMITS.polls,
       translation: { enabled: false },
@@ -126,7 +127,7 @@ export function renderV1Instance(config: InstanceConfig, facts: InstanceFacts) {
     invites_enabled: false,
     configuration: {
       accounts: { max_featured_tags: LIMITS.accounts.max_featured_tags },
-      statuses: LIMITS.statuses,
+      statuses: { ...LIMITS.statuses, max_characters: config.statuses.maxCharacters },
       media_attachments: { supported_mime_types, image_size_limit, image_matrix_limit, video_size_limit, video_frame_rate_limit, video_matrix_limit },
       polls: LIMITS.polls,
     },

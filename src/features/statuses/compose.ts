@@ -7,6 +7,7 @@ import { statusLength } from "../text/mentions-and-tags";
 import { VISIBILITIES, type Visibility } from "./visibility";
 
 export const STATUS_LIMITS = {
+  /** The default; an instance sets its own with MAX_TOOT_CHARS (config.statuses.maxCharacters). */
   maxCharacters: 500,
   maxMediaAttachments: 4,
   poll: { maxOptions: 4, maxCharactersPerOption: 50, minExpiration: 300, maxExpiration: 2_629_746 },
@@ -41,10 +42,10 @@ export function checkVisibility(value: string | undefined): Visibility | undefin
   return value as Visibility;
 }
 
-export function checkText(text: string, spoilerText: string, hasMediaOrPoll: boolean): void {
+export function checkText(text: string, spoilerText: string, hasMediaOrPoll: boolean, maxCharacters: number = STATUS_LIMITS.maxCharacters): void {
   if (text.trim() === "" && !hasMediaOrPoll) throw invalid("Text can't be blank");
-  if (statusLength(text) + statusLength(spoilerText) > STATUS_LIMITS.maxCharacters) {
-    throw invalid(`Text character limit of ${STATUS_LIMITS.maxCharacters} exceeded`);
+  if (statusLength(text) + statusLength(spoilerText) > maxCharacters) {
+    throw invalid(`Text character limit of ${maxCharacters} exceeded`);
   }
 }
 

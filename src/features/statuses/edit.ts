@@ -33,7 +33,7 @@ export async function editStatus(context: AppContext, author: LocalAccountRow, i
   const mediaIds = [...new Set(input.media_ids ?? [])];
   checkMediaCount(mediaIds, input.poll !== undefined);
   const poll = input.poll ? checkPoll(input.poll) : undefined;
-  checkText(text, spoilerText, mediaIds.length > 0 || poll !== undefined);
+  checkText(text, spoilerText, mediaIds.length > 0 || poll !== undefined, context.config.statuses.maxCharacters);
 
   await context.sql.begin(async (tx) => {
     const status = await store.findLiveForUpdate(tx, existing.id);

@@ -26,7 +26,7 @@ export async function scheduleStatus(context: AppContext, author: LocalAccountRo
   const visibility = checkVisibility(input.visibility) ?? postingDefaults(author.user).privacy;
   checkMediaCount(input.media_ids ?? [], input.poll !== undefined);
   if (input.poll) checkPoll(input.poll);
-  checkText(input.status ?? "", input.spoiler_text ?? "", (input.media_ids ?? []).length > 0 || input.poll !== undefined);
+  checkText(input.status ?? "", input.spoiler_text ?? "", (input.media_ids ?? []).length > 0 || input.poll !== undefined, context.config.statuses.maxCharacters);
   const counts = await store.scheduledCounts(context.sql, author.id, at);
   if (counts.total >= MAX_SCHEDULED) throw ApiError.unprocessable(`Validation failed: Scheduled at You have exceeded the limit of ${MAX_SCHEDULED} scheduled statuses`);
   if (counts.sameDay >= MAX_PER_DAY) throw ApiError.unprocessable(`Validation failed: Scheduled at You have exceeded the limit of ${MAX_PER_DAY} scheduled statuses on that day`);

@@ -150,7 +150,7 @@ export async function postStatus(context: AppContext, author: LocalAccountRow, i
   const visibility = checkVisibility(input.visibility) ?? defaults.privacy;
   checkMediaCount(mediaIds, input.poll !== undefined);
   const poll = input.poll ? checkPoll(input.poll) : undefined;
-  checkText(text, spoilerText, mediaIds.length > 0 || poll !== undefined);
+  checkText(text, spoilerText, mediaIds.length > 0 || poll !== undefined, context.config.statuses.maxCharacters);
 
   let parent: store.StatusRow | undefined;
   if (input.in_reply_to_id !== undefined && input.in_reply_to_id !== "") {
