@@ -9,6 +9,7 @@ import { buildWebApp } from "../../src/api/app";
 import { createLocalAccount, type LocalAccountRow } from "../../src/features/accounts/service";
 import { issueToken, revokeToken } from "../../src/features/auth/tokens";
 import { resetSetting, setSetting } from "../../src/features/settings/service";
+import { inProcessApi, type CallOptions } from "../helpers/api";
 import { testContext, type TestContext } from "../helpers/context";
 import { arrayOf, expectMatchesSchema } from "../helpers/openapi";
 
@@ -19,36 +20,7 @@ let appToken: string;
 let apialice: LocalAccountRow;
 const tokens: Record<string, string> = {};
 
-interface CallOptions {
-  token?: string;
-  json?: unknown;
-  form?: Record<string, string>;
-  multipart?: FormData;
-}
-
-async function call(method: string, path: string, options: CallOptions = {}) {
-  const headers: Record<string, string> = {};
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  let body: string | FormData | undefined;
-  if (options.json !== undefined) {
-    headers["content-type"] = "application/json";
-    body = JSON.stringify(options.json);
-  } else if (options.form) {
-    headers["content-type"] = "application/x-www-form-urlencoded";
-    body = new URLSearchParams(options.form).toString();
-  } else if (options.multipart) {
-    body = options.multipart;
-  }
-  const response = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
-  const text = await response.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: response.status, json, headers: response.headers };
-}
+const call = inProcessApi(() => app);
 
 async function makeUser(username: string, options: { confirmed?: boolean; role?: "User" | "Owner" } = {}) {
   const { account } = await createLocalAccount(context.sql, context.config, {

@@ -14,6 +14,7 @@ import { eventSchema } from "../../src/features/events/publish";
 import { postStatus } from "../../src/features/statuses/service";
 import { defineJob } from "../../src/infra/queues/registry";
 import { SUBSCRIBERS } from "../../src/events";
+import { inProcessApi } from "../helpers/api";
 import { testContext, type TestContext } from "../helpers/context";
 import { arrayOf, expectMatchesSchema } from "../helpers/openapi";
 
@@ -21,27 +22,7 @@ let context: TestContext;
 let app: ReturnType<typeof buildWebApp>;
 const tokens = new Map<string, string>();
 
-async function call(method: string, path: string, options: { token?: string; json?: unknown; form?: Record<string, string> } = {}) {
-  const headers: Record<string, string> = {};
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  let body: string | undefined;
-  if (options.json !== undefined) {
-    headers["content-type"] = "application/json";
-    body = JSON.stringify(options.json);
-  } else if (options.form) {
-    headers["content-type"] = "application/x-www-form-urlencoded";
-    body = new URLSearchParams(options.form).toString();
-  }
-  const response = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
-  const text = await response.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: response.status, json, headers: response.headers };
-}
+const call = inProcessApi(() => app);
 
 let counter = 0;
 let template: LocalAccountRow;

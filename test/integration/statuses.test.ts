@@ -10,6 +10,7 @@ import { buildWebApp } from "../../src/api/app";
 import { createLocalAccount, type LocalAccountRow } from "../../src/features/accounts/service";
 import { issueToken } from "../../src/features/auth/tokens";
 import { publishScheduledJob } from "../../src/features/statuses/jobs";
+import { inProcessApi } from "../helpers/api";
 import { testContext, type TestContext } from "../helpers/context";
 import { arrayOf, expectMatchesSchema } from "../helpers/openapi";
 
@@ -20,27 +21,7 @@ let bob: LocalAccountRow;
 let carol: LocalAccountRow;
 const token: Record<string, string> = {};
 
-async function call(method: string, path: string, options: { token?: string; json?: unknown; form?: Record<string, string> | [string, string][]; headers?: Record<string, string> } = {}) {
-  const headers: Record<string, string> = { ...options.headers };
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
-  let body: string | undefined;
-  if (options.json !== undefined) {
-    headers["content-type"] = "application/json";
-    body = JSON.stringify(options.json);
-  } else if (options.form) {
-    headers["content-type"] = "application/x-www-form-urlencoded";
-    body = new URLSearchParams(options.form).toString();
-  }
-  const response = await app.handle(new Request(`http://localhost${path}`, { method, headers, body }));
-  const text = await response.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: response.status, json, headers: response.headers };
-}
+const call = inProcessApi(() => app);
 
 const post = (who: string, json: Record<string, unknown>, headers?: Record<string, string>) => call("POST", "/api/v1/statuses", { token: token[who], json, headers });
 

@@ -14,6 +14,7 @@ import { createLocalAccount, type LocalAccountRow } from "../../src/features/acc
 import { issueToken } from "../../src/features/auth/tokens";
 import { postStatus } from "../../src/features/statuses/service";
 import { filterVisible, VISIBILITIES, type Visibility } from "../../src/features/statuses/visibility";
+import { inProcessApi } from "../helpers/api";
 import { testContext, type TestContext } from "../helpers/context";
 
 type Viewer = "author" | "follower" | "non-follower" | "mentioned" | "blocked-by-author" | "blocking-author" | "muted-by-viewer" | "anonymous";
@@ -35,19 +36,8 @@ let app: ReturnType<typeof buildWebApp>;
 const accounts = new Map<Viewer, LocalAccountRow & { token: string }>();
 const posts = new Map<Visibility, string>();
 
-async function call(method: string, path: string, token?: string, body?: unknown) {
-  const headers: Record<string, string> = token ? { authorization: `Bearer ${token}` } : {};
-  if (body !== undefined) headers["content-type"] = "application/json";
-  const response = await app.handle(new Request(`http://localhost${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) }));
-  const text = await response.text();
-  let json: any;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = text;
-  }
-  return { status: response.status, json };
-}
+const api = inProcessApi(() => app);
+const call = (method: string, path: string, token?: string, body?: unknown) => api(method, path, { token, json: body });
 
 beforeAll(async () => {
   context = await testContext();
