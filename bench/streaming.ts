@@ -23,27 +23,23 @@ import { createDb } from "../src/infra/db";
 import { configureLog } from "../src/infra/log";
 import { migrate } from "../src/infra/migrate";
 import { createRedis } from "../src/infra/redis";
-import { freePort, REDIS_URL, ROOT } from "./lib";
+import { env, freePort, REDIS_URL, ROOT } from "./lib";
 
 const { values } = parseArgs({ options: { clients: { type: "string" }, posts: { type: "string" }, threads: { type: "string" } } });
 const CLIENTS = Number(values.clients ?? 2000);
 const POSTS = Number(values.posts ?? 5);
 
 const DATABASE_URL = process.env.BENCH_STREAMING_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/woolly_bench_streaming";
-const ENV = {
-  PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-  HOME: process.env.HOME ?? "/tmp",
-  LOCAL_DOMAIN: "localhost:3000",
+// The common woolly environment (bench/lib.ts) plus what this bench sets itself.
+const ENV = env({
   LOCAL_HTTPS: "false",
-  SECRET_KEY_BASE: process.env.SECRET_KEY_BASE ?? "be7c".repeat(32),
   DATABASE_URL,
-  REDIS_URL,
   REDIS_NAMESPACE: "woolly_bench_st",
   LOG_LEVEL: process.env.LOG_LEVEL ?? "warn",
   RATE_LIMITS_ENABLED: "false",
   STREAMING_MAX_CONNECTIONS_PER_TOKEN: "100000",
   STREAMING_MAX_CONNECTIONS_PER_IP: "100000",
-};
+});
 
 // ---- database and accounts ----
 {

@@ -27,7 +27,7 @@ import { createDb } from "../src/infra/db";
 import { configureLog } from "../src/infra/log";
 import { migrate } from "../src/infra/migrate";
 import { createRedis, waitForRedis } from "../src/infra/redis";
-import { freePort, REDIS_URL, ROOT } from "./lib";
+import { env, freePort, REDIS_URL, ROOT } from "./lib";
 
 const { values } = parseArgs({
   options: {
@@ -50,18 +50,14 @@ const FOLLOWED = 1000;
 const STATUSES = 1_000_000;
 const FOLLOWERS = 10_000;
 
-const ENV = {
-  PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
-  HOME: process.env.HOME ?? "/tmp",
-  LOCAL_DOMAIN: "localhost:3000",
+// The common woolly environment (bench/lib.ts) plus what this bench sets itself.
+const ENV = env({
   LOCAL_HTTPS: "false",
-  SECRET_KEY_BASE: process.env.SECRET_KEY_BASE ?? "be7c".repeat(32),
   DATABASE_URL,
-  REDIS_URL,
   REDIS_NAMESPACE: NAMESPACE,
   RATE_LIMITS_ENABLED: "false",
   LOG_LEVEL: "warn",
-};
+});
 
 const quantile = (xs: number[], q: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(xs.length * q))]!;
 const ms = (n: number) => `${n.toFixed(1)} ms`;
