@@ -11,6 +11,7 @@ import m0006 from "./0006_social.sql" with { type: "text" };
 import m0007 from "./0007_statuses.sql" with { type: "text" };
 import m0008 from "./0008_notifications.sql" with { type: "text" };
 import m0010 from "./0010_federation.sql" with { type: "text" };
+import m0011 from "./0011_lists.sql" with { type: "text" };
 
 export interface Migration {
   version: string;
@@ -27,4 +28,5 @@ export const MIGRATIONS: Migration[] = [
   { version: "0007_statuses", sql: m0007 },
   { version: "0008_notifications", sql: m0008 },
   { version: "0010_federation", sql: m0010 },
+  { version: "0011_lists", sql: m0011 },
 ];

@@ -22,6 +22,7 @@ import { followRoutes } from "./v1/follows";
 import { tagRoutes } from "./v1/tags";
 import { interactionRoutes } from "./v1/interactions";
 import { markerRoutes } from "./v1/markers";
+import { listRoutes } from "./v1/lists";
 import { notificationRoutes } from "./v1/notifications";
 import { notificationRequestRoutes } from "./v1/notification-requests";
 import { notificationV2Routes } from "./v2/notifications";
@@ -52,5 +53,6 @@ export function webRoutes(context: AppContext): Plugin[] {
     notificationRequestRoutes(context),
     notificationV2Routes(context),
     markerRoutes(context),
+    listRoutes(context),
   ];
 }

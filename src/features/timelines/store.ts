@@ -248,15 +248,21 @@ export async function blockRemovals(db: Db, otherId: string, feedIds: string[]):
   return rows.map((r) => ({ id: r.id, reblogOfId: r.reblog_of_id }));
 }
 
+/** Not by a member of one of the receiver's exclusive lists (Mastodon: those posts show in the list only). */
+function notInExclusiveList(db: Db, receiver: string) {
+  return db`not exists (select 1 from lists l join list_accounts la on la.list_id = l.id
+    where l.account_id = ${receiver} and l.exclusive and la.account_id = s.account_id)`;
+}
+
 /**
  * Of a page of feed ids, those still fit for the home timeline now (a mute or block made after the fan-out
- * applies at once). Visibility itself is checked again when rendering.
+ * applies at once), and not by a member of one of its exclusive lists. Visibility itself is checked again when rendering.
  */
 export async function stillInHome(db: Db, accountId: string, ids: string[]): Promise<Set<string>> {
   if (ids.length === 0) return new Set();
   const rows = await db<{ id: string }[]>`
     select s.id from statuses s left join statuses o on o.id = s.reblog_of_id
-    where s.id = any(${ids}::bigint[]) and (s.account_id = ${accountId} or ${homeFilter(db, accountId)})`;
+    where s.id = any(${ids}::bigint[]) and (s.account_id = ${accountId} or (${homeFilter(db, accountId)} and ${notInExclusiveList(db, accountId)}))`;
   return new Set(rows.map((r) => r.id));
 }
 
