@@ -89,7 +89,8 @@ describe("scheduler", () => {
   test("two schedulers ticking at once fire a recurring job once per period", async () => {
     const counted = defineJob({ name: "test.recurring", queue: "scheduler", schema: v.object({}), attempts: 1, backoffMs: 1, handler: async () => {} });
     const recurring = [{ name: `test.recurring.${Date.now()}`, everyMs: 60_000, job: counted, payload: () => ({}) }];
-    const now = Date.now();
+    // Start of a period, so now and now + 1 s fall in the same one (Date.now() could be in its last second).
+    const now = Math.floor(Date.now() / 60_000) * 60_000 + 10;
     const fired = await Promise.all([tick(context, now, recurring), tick(context, now, recurring), tick(context, now + 1000, recurring)]);
     expect(fired.flat()).toHaveLength(1);
     // next period fires again
