@@ -13,7 +13,7 @@ let app: Elysia<any, any, any, any, any, any, any>;
 const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
-  context = await testContext({ RATE_LIMITS_ENABLED: "true", RATE_LIMITS: "api=5/60" });
+  context = await testContext({ RATE_LIMITS_ENABLED: "true", RATE_LIMITS: "api=5/3600" });
   const make = async (username: string, options: { confirmed?: boolean; role?: "User" | "Admin" } = {}) => {
     const { account } = await createLocalAccount(context.sql, context.config, {
       username,

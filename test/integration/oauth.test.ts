@@ -225,7 +225,7 @@ describe("POST /api/v1/apps", () => {
   });
 
   test("app registration is rate limited per IP (app_registration)", async () => {
-    const limited = await testContext({ RATE_LIMITS_ENABLED: "true", RATE_LIMITS: "app_registration=2/600" });
+    const limited = await testContext({ RATE_LIMITS_ENABLED: "true", RATE_LIMITS: "app_registration=2/3600" });
     const limitedApp = buildWebApp(limited);
     try {
       const register = () =>
@@ -763,7 +763,7 @@ describe("sign in and out", () => {
   });
 
   test("login attempts are rate limited per IP and per email", async () => {
-    const limited = await testContext({ RATE_LIMITS_ENABLED: "true", RATE_LIMITS: "login_ip=100/300,login_email=3/300" });
+    const limited = await testContext({ RATE_LIMITS_ENABLED: "true", RATE_LIMITS: "login_ip=100/3600,login_email=3/3600" });
     const limitedApp = buildWebApp(limited);
     try {
       const browser = new Browser();
