@@ -6,11 +6,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { loadSharp } from "../../src/infra/sharp";
 import { buildWebApp } from "../../src/api/app";
-import { createLocalAccount, type LocalAccountRow } from "../../src/features/accounts/service";
+import type { LocalAccountRow } from "../../src/features/accounts/service";
 import { issueToken, revokeToken } from "../../src/features/auth/tokens";
 import { resetSetting, setSetting } from "../../src/features/settings/service";
 import { inProcessApi, type CallOptions } from "../helpers/api";
 import { testContext, type TestContext } from "../helpers/context";
+import { makeTestUser } from "../helpers/users";
 import { arrayOf, expectMatchesSchema } from "../helpers/openapi";
 
 let context: TestContext;
@@ -23,14 +24,7 @@ const tokens: Record<string, string> = {};
 const call = inProcessApi(() => app);
 
 async function makeUser(username: string, options: { confirmed?: boolean; role?: "User" | "Owner" } = {}) {
-  const { account } = await createLocalAccount(context.sql, context.config, {
-    username,
-    email: `${username}@example.com`,
-    password: "correct horse battery",
-    confirmed: options.confirmed ?? true,
-    role: options.role,
-  });
-  return account;
+  return (await makeTestUser(context, username, options)).account;
 }
 
 const userToken = async (account: LocalAccountRow, scopes: string) =>

@@ -4,9 +4,10 @@ import { Elysia } from "elysia";
 import * as v from "valibot";
 import { baseApp } from "../../src/api/app";
 import { routes } from "../../src/api/endpoint";
-import { createLocalAccount, modifyLocalAccount } from "../../src/features/accounts/service";
+import { modifyLocalAccount } from "../../src/features/accounts/service";
 import { issueToken, revokeToken } from "../../src/features/auth/tokens";
 import { testContext, type TestContext } from "../helpers/context";
+import { makeTestUser } from "../helpers/users";
 
 let context: TestContext;
 let app: Elysia<any, any, any, any, any, any, any>;
@@ -14,16 +15,7 @@ const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
   context = await testContext({ RATE_LIMITS_ENABLED: "true", RATE_LIMITS: "api=5/3600" });
-  const make = async (username: string, options: { confirmed?: boolean; role?: "User" | "Admin" } = {}) => {
-    const { account } = await createLocalAccount(context.sql, context.config, {
-      username,
-      email: `${username}@example.com`,
-      password: "correct horse battery",
-      confirmed: options.confirmed ?? true,
-      role: options.role,
-    });
-    return account;
-  };
+  const make = async (username: string, options: { confirmed?: boolean; role?: "User" | "Admin" } = {}) => (await makeTestUser(context, username, options)).account;
   const alice = await make("endpoint_alice");
   const pending = await make("endpoint_pending", { confirmed: false });
   const admin = await make("endpoint_admin", { role: "Admin" });

@@ -7,24 +7,19 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createRestAPIClient } from "masto";
 import { buildWebApp } from "../../src/api/app";
-import { createLocalAccount, type LocalAccountRow } from "../../src/features/accounts/service";
+import type { LocalAccountRow } from "../../src/features/accounts/service";
 import { issueToken } from "../../src/features/auth/tokens";
 import { expectMatchesSchema } from "../helpers/openapi";
 import { testContext, type TestContext } from "../helpers/context";
+import { makeTestUser } from "../helpers/users";
 
 let context: TestContext;
 let app: ReturnType<typeof buildWebApp>;
 const users: Record<string, { account: LocalAccountRow; token: string }> = {};
 
 async function makeUser(name: string) {
-  const { account } = await createLocalAccount(context.sql, context.config, {
-    username: `int_${name}`,
-    email: `int_${name}@example.com`,
-    password: "correct horse battery",
-    confirmed: true,
-  });
-  const { token } = await issueToken(context.sql, { userId: account.user.id, applicationId: null, scopes: "read write follow" });
-  users[name] = { account, token };
+  const { account, token } = await makeTestUser(context, `int_${name}`, { scopes: "read write follow" });
+  users[name] = { account, token: token! };
 }
 
 /** A status row as the posting service would leave it (mentions and conversation included). */

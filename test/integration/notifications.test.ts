@@ -7,14 +7,14 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createRestAPIClient } from "masto";
 import { buildWebApp } from "../../src/api/app";
-import { createLocalAccount, type LocalAccountRow } from "../../src/features/accounts/service";
-import { issueToken } from "../../src/features/auth/tokens";
+import type { LocalAccountRow } from "../../src/features/accounts/service";
 import type { DomainEvent } from "../../src/features/events/types";
 import { notifyJob } from "../../src/features/notifications/jobs";
 import { startWorkers, type RunningWorkers } from "../../src/infra/queues/worker";
 import { jobRegistry } from "../../src/jobs";
 import { expectMatchesSchema, schemaErrors } from "../helpers/openapi";
 import { testContext, type TestContext } from "../helpers/context";
+import { makeTestUser } from "../helpers/users";
 
 let context: TestContext;
 let app: ReturnType<typeof buildWebApp>;
@@ -22,14 +22,8 @@ let workers: RunningWorkers;
 const users: Record<string, { account: LocalAccountRow; token: string }> = {};
 
 async function makeUser(name: string) {
-  const { account } = await createLocalAccount(context.sql, context.config, {
-    username: `ntf_${name}`,
-    email: `ntf_${name}@example.com`,
-    password: "correct horse battery",
-    confirmed: true,
-  });
-  const { token } = await issueToken(context.sql, { userId: account.user.id, applicationId: null, scopes: "read write follow" });
-  users[name] = { account, token };
+  const { account, token } = await makeTestUser(context, `ntf_${name}`, { scopes: "read write follow" });
+  users[name] = { account, token: token! };
 }
 const idOf = (name: string) => users[name]!.account.id;
 
