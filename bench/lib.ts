@@ -55,3 +55,13 @@ export async function freePort(): Promise<number> {
     });
   });
 }
+
+/** Drop every BullMQ key of a bench's Redis namespace: jobs a previous run left behind must not run now. */
+export async function clearQueuedJobs(redis: { scan(...args: any[]): Promise<[string, string[]]>; del(...keys: string[]): Promise<number> }, namespace: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${namespace}:bull:*`, "COUNT", 1000);
+    if (keys.length) await redis.del(...keys);
+    cursor = next;
+  } while (cursor !== "0");
+}

@@ -15,7 +15,7 @@
  *    latency over --posts sequential posts (target < 50 ms), and for --probes posts, the time from sending
  *    the request until all 10,000 feeds hold the post (target < 2 s).
  *
- *   bun run bench:timelines [--duration 15] [--connections 50] [--posts 100] [--probes 5] [--reseed]
+ *   bun run bench:timelines [--duration 15] [--connections 50] [--posts 100] [--probes 5] [--rounds 1] [--reseed]
  */
 import { parseArgs } from "node:util";
 import postgres from "postgres";
@@ -27,7 +27,7 @@ import { createDb } from "../src/infra/db";
 import { configureLog } from "../src/infra/log";
 import { migrate } from "../src/infra/migrate";
 import { createRedis, waitForRedis } from "../src/infra/redis";
-import { env, freePort, REDIS_URL, ROOT } from "./lib";
+import { clearQueuedJobs, env, freePort, REDIS_URL, ROOT } from "./lib";
 
 const { values } = parseArgs({
   options: {
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     connections: { type: "string" },
     posts: { type: "string" },
     probes: { type: "string" },
+    rounds: { type: "string" },
     reseed: { type: "boolean" },
   },
 });
@@ -42,6 +43,8 @@ const DURATION = Number(values.duration ?? 15);
 const CONNECTIONS = Number(values.connections ?? 50);
 const POSTS = Number(values.posts ?? 100);
 const PROBES = Number(values.probes ?? 5);
+/** wrk runs per read path; the median round is reported (other work on a shared box makes single runs noisy). */
+const ROUNDS = Number(values.rounds ?? 1);
 
 const DATABASE_URL = process.env.BENCH_TIMELINES_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/woolly_bench_timelines";
 const NAMESPACE = "woolly_bench_tl";
@@ -113,6 +116,8 @@ const posterToken = (await issueToken(sql, { userId: poster.user.id, application
 const redis = createRedis(config.redis, "app", "woolly-bench");
 await waitForRedis(redis, 5000);
 await clearAllFeeds(redis, NAMESPACE);
+// Jobs left in this namespace by an interrupted run (or bench:profile) would run during the measurements.
+await clearQueuedJobs(redis, NAMESPACE);
 const followerIds = (await sql<{ id: string }[]>`select account_id as id from follows where target_account_id = ${poster.id}`).map((r) => r.id);
 for (const id of followerIds) {
   await beginBuild(redis, NAMESPACE, id, true);
@@ -160,6 +165,19 @@ function report(name: string, r: WrkResult) {
   console.log(`${name}: ${r.rps.toFixed(0)} req/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, non-2xx ${r.non2xx}` + `  (req/s / 3000 = ${(r.rps / 3000).toFixed(2)}, p99 / 30 ms = ${(r.p99 / 30).toFixed(2)})`);
 }
 
+/** ROUNDS runs, each reported with the load average before it, then the median round (by req/s). */
+async function rounds(name: string, run: () => Promise<WrkResult>) {
+  const results: WrkResult[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const load = (await Bun.file("/proc/loadavg").text()).split(" ")[0];
+    const result = await run();
+    results.push(result);
+    if (ROUNDS > 1) report(`  round ${i + 1} (load ${load})`, result);
+  }
+  const median = [...results].sort((a, b) => a.rps - b.rps)[Math.floor(results.length / 2)]!;
+  report(ROUNDS > 1 ? `${name} — median of ${ROUNDS}` : name, median);
+}
+
 try {
   // ---- 1. home ----
   const homePath = "/api/v1/timelines/home?limit=20";
@@ -170,11 +188,11 @@ try {
   started = performance.now();
   await fetch(`${base}${homePath}`, { headers: { authorization: `Bearer ${readerToken}` } }).then((r) => r.arrayBuffer());
   console.log(`home, second read: ${ms(performance.now() - started)}`);
-  report(`GET ${homePath}`, await wrk(homePath, readerToken));
+  await rounds(`GET ${homePath}`, () => wrk(homePath, readerToken));
 
   // ---- 2. public:local ----
   const publicPath = "/api/v1/timelines/public?local=true&limit=20";
-  report(`GET ${publicPath}`, await wrk(publicPath));
+  await rounds(`GET ${publicPath}`, () => wrk(publicPath));
 
   // ---- 3. posting with 10,000 followers ----
   const postOnce = async (text: string) => {

@@ -12,6 +12,14 @@ import m0007 from "./0007_statuses.sql" with { type: "text" };
 import m0008 from "./0008_notifications.sql" with { type: "text" };
 import m0010 from "./0010_federation.sql" with { type: "text" };
 import m0011 from "./0011_lists.sql" with { type: "text" };
+import m0012 from "./0012_federation_inbound.sql" with { type: "text" };
+import m0013 from "./0013_delivery.sql" with { type: "text" };
+import m0014 from "./0014_client_features.sql" with { type: "text" };
+import m0015 from "./0015_search.sql" with { type: "text" };
+import m0016 from "./0016_cards_push_reports.sql" with { type: "text" };
+import m0017 from "./0017_perf.sql" with { type: "text" };
+import m0018 from "./0018_ops.sql" with { type: "text" };
+import m0019 from "./0019_remote_media.sql" with { type: "text" };
 
 export interface Migration {
   version: string;
@@ -29,4 +37,12 @@ export const MIGRATIONS: Migration[] = [
   { version: "0008_notifications", sql: m0008 },
   { version: "0010_federation", sql: m0010 },
   { version: "0011_lists", sql: m0011 },
+  { version: "0012_federation_inbound", sql: m0012 },
+  { version: "0013_delivery", sql: m0013 },
+  { version: "0014_client_features", sql: m0014 },
+  { version: "0015_search", sql: m0015 },
+  { version: "0016_cards_push_reports", sql: m0016 },
+  { version: "0017_perf", sql: m0017 },
+  { version: "0018_ops", sql: m0018 },
+  { version: "0019_remote_media", sql: m0019 },
 ];

@@ -16,6 +16,7 @@ import { randomBytes } from "node:crypto";
 import { join, relative, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import type { Subprocess } from "bun";
+import webpush from "web-push";
 import {
   DEFAULT_POSTGRES_PORT,
   startPrivatePostgres,
@@ -380,13 +381,17 @@ async function main(argv: string[]): Promise<number> {
   }
   checkpoint();
 
-  // 2. Settings
+  // 2. Settings. A fresh Web Push (VAPID) pair each run, used only when the file has none yet: clients'
+  // push subscriptions are tied to the pair, so it must never change under them.
+  const vapid = webpush.generateVAPIDKeys();
   updateEnvFile(envFile, {
     set: { ...(pg ? { DATABASE_URL: pg.url } : {}), ...(redis ? { REDIS_URL: redis.url } : {}) },
     setIfMissing: {
       LOCAL_DOMAIN: `localhost:${port}`,
       LOCAL_HTTPS: "false",
       SECRET_KEY_BASE: randomBytes(64).toString("hex"),
+      VAPID_PRIVATE_KEY: vapid.privateKey,
+      VAPID_PUBLIC_KEY: vapid.publicKey,
       PAPERCLIP_ROOT_PATH: dirs.media,
       MAIL_OUTBOX_DIR: dirs.mail,
       SHARP_CACHE_DIR: dirs.sharp,

@@ -6,5 +6,10 @@ import type { Subscriber } from "./features/events/publish";
 import { timelineSubscribers } from "./features/timelines/jobs";
 import { notificationSubscribers } from "./features/notifications/jobs";
 import { streamingSubscribers } from "./features/streaming/jobs";
+import { cardSubscribers } from "./features/cards/jobs";
+import { reportSubscribers } from "./features/reports/jobs";
+import { pushSubscribers } from "./features/push/jobs";
+import { deliverySubscribers } from "./features/federation/delivery";
+import { conversationSubscribers } from "./features/conversations/jobs";
 
-export const SUBSCRIBERS: Subscriber[] = [...timelineSubscribers, ...notificationSubscribers, ...streamingSubscribers];
+export const SUBSCRIBERS: Subscriber[] = [...timelineSubscribers, ...notificationSubscribers, ...streamingSubscribers, ...cardSubscribers, ...reportSubscribers, ...pushSubscribers, ...deliverySubscribers, ...conversationSubscribers];

@@ -4,12 +4,22 @@
 import { authCleanupJob } from "./features/auth/jobs";
 import { cleanQueuesJob, probeJob } from "./features/queues/jobs";
 import { sendMailJob } from "./features/mail/jobs";
-import { processMediaJob, removeOrphansJob } from "./features/media/jobs";
+import { evictRemoteCacheJob, processMediaJob, removeOrphansJob } from "./features/media/jobs";
 import { JobRegistry } from "./infra/queues/registry";
-import { processActivityJob } from "./features/federation/jobs";
+import { fetchParentJob, processActivityJob } from "./features/federation/jobs";
 import { publishScheduledJob } from "./features/statuses/jobs";
+import { closeExpiredPollsJob } from "./features/polls/jobs";
+import { conversationsJob } from "./features/conversations/jobs";
 import { feedGraphJob, feedInsertJob, feedRemoveJob } from "./features/timelines/jobs";
 import { notifyJob } from "./features/notifications/jobs";
 import { streamPublishJob } from "./features/streaming/jobs";
+import { cardFetchJob, cardLinkJob } from "./features/cards/jobs";
+import { reportNotifyStaffJob } from "./features/reports/jobs";
+import { reportForwardJob } from "./features/reports/forward";
+import { webPushDeliverJob, webPushFanOutJob } from "./features/push/jobs";
+import { deliverJob } from "./features/federation/delivery-jobs";
+import { deliverEventJob } from "./features/federation/delivery";
+import { refreshTrendsJob } from "./features/trends/jobs";
+import { purgeDomainJob } from "./features/admin/jobs";
 
-export const jobRegistry = new JobRegistry([probeJob, cleanQueuesJob, sendMailJob, processMediaJob, removeOrphansJob, authCleanupJob, feedInsertJob, feedRemoveJob, feedGraphJob, notifyJob, publishScheduledJob, streamPublishJob, processActivityJob]);
+export const jobRegistry = new JobRegistry([probeJob, cleanQueuesJob, sendMailJob, processMediaJob, removeOrphansJob, evictRemoteCacheJob, authCleanupJob, feedInsertJob, feedRemoveJob, feedGraphJob, notifyJob, publishScheduledJob, closeExpiredPollsJob, conversationsJob, streamPublishJob, processActivityJob, fetchParentJob, cardLinkJob, cardFetchJob, reportNotifyStaffJob, reportForwardJob, webPushFanOutJob, webPushDeliverJob, deliverEventJob, deliverJob, refreshTrendsJob, purgeDomainJob]);

@@ -9,6 +9,10 @@
 import { Elysia } from "elysia";
 import { findVisibleLocalAccount, type LocalAccountRow } from "../features/accounts/service";
 import { instanceActorUri, instanceKeys } from "../features/federation/instance-actor";
+import { announceActivity, createActivity, NOTE_CONTEXT, renderNoteObject, withContext } from "../features/federation/activities";
+import { loadStatuses } from "../features/federation/outbound";
+import { outboxIds, pinnedIds } from "../features/federation/outbound-store";
+import { objectVersion } from "../features/federation/outbound-versions";
 import { followUris } from "../features/federation/store";
 import { plainToHtml } from "../features/text/plain-to-html";
 import type { AppContext } from "../infra/context";
@@ -19,6 +23,8 @@ import { cachedRender, type Rendered } from "./render-cache";
 
 /** Mastodon shows a first page of followers/following with up to this many actors. */
 const COLLECTION_PAGE_SIZE = 40;
+/** Mastodon's outbox page size. */
+const OUTBOX_PAGE_SIZE = 20;
 const ROUTE = { parse: "none" as const, detail: { hide: true } };
 
 function profilePage(context: AppContext, account: LocalAccountRow): Rendered {
@@ -51,8 +57,9 @@ export function actorRoutes(context: AppContext) {
   const base = context.config.baseUrl;
   const find = (name: string) => findVisibleLocalAccount(context.sql, name);
 
-  const actorJson = (name: string) =>
-    cachedRender(`${base}/users/${name.toLowerCase()}|json`, async () => {
+  // The object version (bumped by delivery on a profile change) makes an edited profile show at once.
+  const actorJson = async (name: string) =>
+    cachedRender(`${base}/users/${name.toLowerCase()}|json|v${await objectVersion(context, name)}`, async () => {
       const account = await find(name);
       return account ? jsonRendered(renderPerson(context.config, account)) : NOT_FOUND_JSON;
     });
@@ -68,6 +75,39 @@ export function actorRoutes(context: AppContext) {
     // hide_collections: the total stays public (Mastodon does the same), the members do not.
     if (account.hide_collections) return renderCollection(id, total);
     return renderCollection(id, total, await followUris(context.sql, account.id, direction, COLLECTION_PAGE_SIZE));
+  };
+
+  const outboxPage = async (account: LocalAccountRow, id: string, maxId: string | null) => {
+    const ids = await outboxIds(context.sql, account.id, maxId, OUTBOX_PAGE_SIZE);
+    const loaded = await loadStatuses(context, ids);
+    const originals = await loadStatuses(context, [...loaded.values()].map((s) => s.row.reblog_of_id).filter((x): x is string => x !== null));
+    const items = ids.flatMap((sid) => {
+      const status = loaded.get(sid);
+      if (!status) return [];
+      if (!status.row.reblog_of_id) {
+        const { "@context": _context, ...create } = createActivity(context.config, status.note);
+        return [create];
+      }
+      const original = originals.get(status.row.reblog_of_id);
+      if (!original) return [];
+      const { "@context": _context, ...announce } = announceActivity({
+        uri: status.row.uri,
+        visibility: status.row.visibility,
+        createdAt: status.row.created_at,
+        actorUri: account.uri,
+        originalUri: original.row.uri,
+        originalAuthorUri: original.row.author_uri,
+      });
+      return [announce];
+    });
+    const last = ids.at(-1);
+    return withContext(NOTE_CONTEXT, {
+      id: `${id}?page=true${maxId ? `&max_id=${maxId}` : ""}`,
+      type: "OrderedCollectionPage",
+      partOf: id,
+      ...(ids.length === OUTBOX_PAGE_SIZE && last && { next: `${id}?max_id=${last}&page=true` }),
+      orderedItems: items,
+    });
   };
 
   return new Elysia({ name: "activitypub-actors" })
@@ -108,14 +148,55 @@ export function actorRoutes(context: AppContext) {
     .get("/users/:name/following", async ({ params }) => toResponse(await collection(params.name, "following", follows("following"))), ROUTE)
     .get(
       "/users/:name/outbox",
-      // The total only, for now: paging the account's public posts needs the statuses feature (issue 6).
-      async ({ params }) => toResponse(await collection(params.name, "outbox", (account, id) => renderCollection(id, account.statuses_count))),
+      // Mastodon's shape: the collection names its first and last pages; `?page=true[&max_id=]` is a page of
+      // Create and Announce activities for public and unlisted posts and boosts, newest first.
+      async ({ params, request }) => {
+        const query = new URL(request.url).searchParams;
+        const page = query.get("page") === "true";
+        const maxId = query.get("max_id");
+        if (maxId !== null && !/^[0-9]{1,19}$/.test(maxId)) return toResponse(NOT_FOUND_JSON);
+        const suffix = page ? `?page=true${maxId ? `&max_id=${maxId}` : ""}` : "";
+        const version = await objectVersion(context, params.name);
+        return toResponse(
+          await cachedRender(`${base}/users/${params.name.toLowerCase()}/outbox${suffix}|json|v${version}`, async () => {
+            const account = await find(params.name);
+            if (!account) return NOT_FOUND_JSON;
+            const id = `${account.uri}/outbox`;
+            if (!page) {
+              return jsonRendered({
+                "@context": "https://www.w3.org/ns/activitystreams",
+                id,
+                type: "OrderedCollection",
+                totalItems: account.statuses_count,
+                first: `${id}?page=true`,
+                last: `${id}?min_id=0&page=true`,
+              });
+            }
+            return jsonRendered(await outboxPage(account, id, maxId));
+          }),
+        );
+      },
       ROUTE,
     )
     .get(
       "/users/:name/collections/featured",
-      // Pinned posts: empty until statuses can be rendered as Notes (issue 6).
-      async ({ params }) => toResponse(await collection(params.name, "collections/featured", (_account, id) => renderCollection(id, 0, []))),
+      // Pinned posts, embedded as Notes (Mastodon's featured collection).
+      async ({ params }) => {
+        const version = await objectVersion(context, params.name);
+        return toResponse(
+          await cachedRender(`${base}/users/${params.name.toLowerCase()}/collections/featured|json|v${version}`, async () => {
+            const account = await find(params.name);
+            if (!account) return NOT_FOUND_JSON;
+            const ids = await pinnedIds(context.sql, account.id);
+            const loaded = await loadStatuses(context, ids);
+            const items = ids.flatMap((sid) => {
+              const status = loaded.get(sid);
+              return status ? [renderNoteObject(context.config, status.note)] : [];
+            });
+            return jsonRendered(withContext(NOTE_CONTEXT, { id: `${account.uri}/collections/featured`, type: "OrderedCollection", totalItems: items.length, orderedItems: items }));
+          }),
+        );
+      },
       ROUTE,
     )
     .get(

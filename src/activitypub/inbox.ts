@@ -21,6 +21,7 @@ import type { AppContext } from "../infra/context";
 import { ApiError } from "../infra/errors";
 import { parseSignature, SignatureError } from "../infra/http/signatures";
 import { log } from "../infra/log";
+import { markAvailable, unavailableHosts } from "../features/federation/failure-tracker";
 
 /** Mastodon's MAX_JSON_SIZE. */
 export const MAX_INBOX_BYTES = 1024 * 1024;
@@ -107,6 +108,10 @@ async function receive(context: AppContext, request: Request, inbox: string): Pr
 
   const jobKey = activityKey(activity, new TextDecoder().decode(bytes));
   await context.queues.enqueue(processActivityJob, { key: jobKey, activity: activity as never, inbox }, { jobId: `ap-${jobKey}` });
+  // A server that talks to us is alive: deliveries to it resume (Mastodon's inbox does the same). The check is
+  // against a per-process cached set, so the common case costs nothing.
+  const signerHost = new URL(actor).host.toLowerCase();
+  if ((await unavailableHosts(context.sql)).has(signerHost)) await markAvailable(context, signerHost);
   return new Response(null, { status: 202 });
 }
 

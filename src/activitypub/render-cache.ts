@@ -5,8 +5,10 @@
  *
  * In-process rather than Redis: the renders are small, a hit costs no network round trip, and the worst
  * case of N web processes is N renders per minute, not one per request. Entries live TTL_MS (60 s) and the
- * map is bounded (oldest dropped first), so memory stays flat whatever the URL mix. Changes show within
- * a minute — the same promise Cache-Control max-age makes to CDNs anyway.
+ * map is bounded (oldest dropped first), so memory stays flat whatever the URL mix. Keys of an account's
+ * objects carry its object version (features/federation/outbound-versions.ts), which delivery bumps on an
+ * edit, a delete or a profile change: those show within about a second in every process; anything else
+ * within a minute — the same promise Cache-Control max-age makes to CDNs anyway.
  */
 export const TTL_MS = 60_000;
 const MAX_ENTRIES = 2000;

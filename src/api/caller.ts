@@ -6,7 +6,7 @@
 import { findLocalAccountByUserId, type LocalAccountRow } from "../features/accounts/service";
 import type { RoleName } from "../features/accounts/rules";
 import { coversAny, parseScopes } from "../features/auth/scopes";
-import { findActiveToken, touchToken, type TokenRow } from "../features/auth/tokens";
+import { authCache, authCacheReady, findActiveTokenByKey, tokenKey, touchToken, type TokenRow } from "../features/auth/tokens";
 import type { AppContext } from "../infra/context";
 import { ApiError } from "../infra/errors";
 
@@ -44,16 +44,30 @@ export function bearerToken(request: Request, url: URL): string | undefined {
   return url.searchParams.get("access_token") ?? undefined;
 }
 
+/** Methods that only read: the only ones served from the sign-in cache. */
+const READS = new Set(["GET", "HEAD", "OPTIONS"]);
+
 export async function resolveCaller(context: AppContext, request: Request, clientIp: string | null): Promise<Caller | undefined> {
   const url = new URL(request.url);
   const token = bearerToken(request, url);
   if (token === undefined) return undefined;
-  const row = await findActiveToken(context.sql, token);
+  const key = tokenKey(token);
+  if (key === undefined) throw ApiError.unauthorized("The access token is invalid");
+  // A write may change the caller or anyone else (follow counts, a profile, a revoked token): it is looked
+  // up fresh, and what reads remembered is forgotten (see features/auth/tokens.ts for the other ways).
+  const read = READS.has(request.method);
+  if (!read) authCache.clear();
+  const useCache = read && authCacheReady(context.sql);
+  const cached = useCache ? (authCache.get(key) as Caller | undefined) : undefined;
+  if (cached) return cached;
+  const row = await findActiveTokenByKey(context.sql, key);
   if (!row) throw ApiError.unauthorized("The access token is invalid");
   const account = row.user_id ? await findLocalAccountByUserId(context.sql, row.user_id) : undefined;
   if (row.user_id && !account) throw ApiError.unauthorized("The access token is invalid");
   void touchToken(context.sql, row.id, clientIp).catch(() => {});
-  return { token: row, scopes: new Set(parseScopes(row.scopes)), account };
+  const caller: Caller = { token: row, scopes: new Set(parseScopes(row.scopes)), account };
+  if (useCache) authCache.set(key, caller);
+  return caller;
 }
 
 /** Apply an endpoint's requirements to the resolved caller; returns it narrowed, or throws Mastodon's error. */

@@ -6,7 +6,7 @@
  */
 import { Elysia } from "elysia";
 import type { AppContext } from "../infra/context";
-import { IMMUTABLE_CACHE_CONTROL, isValidKey, PUBLIC_PREFIXES, storageFor, type ByteRange } from "../infra/storage/index";
+import { IMMUTABLE_CACHE_CONTROL, isValidKey, PUBLIC_PREFIXES, storageFor, type ByteRange, type Storage } from "../infra/storage/index";
 
 const PREFIX = "/system/";
 
@@ -43,35 +43,44 @@ export function parseRange(header: string | null, size: number): ByteRange | nul
   return { start, end };
 }
 
+/**
+ * Answer a request with a stored file from local storage: conditional requests, ranges, HEAD. Also used by
+ * the remote media proxy (media-proxy.ts), which passes its own, shorter, cache lifetime.
+ */
+export async function serveStoredFile(storage: Storage, key: string, request: Request, cacheControl = IMMUTABLE_CACHE_CONTROL): Promise<Response> {
+  const info = await storage.head(key);
+  if (!info) return notFound();
+  const headers: Record<string, string> = {
+    "content-type": info.contentType,
+    "cache-control": cacheControl,
+    etag: info.etag,
+    "last-modified": info.lastModified.toUTCString(),
+    "accept-ranges": "bytes",
+    // User uploads must never run as a page of ours, whatever a browser guesses.
+    "x-content-type-options": "nosniff",
+    "content-security-policy": "default-src 'none'; sandbox",
+  };
+  if (request.headers.get("if-none-match") === info.etag) return new Response(null, { status: 304, headers });
+  const ifRange = request.headers.get("if-range");
+  const range = ifRange && ifRange !== info.etag ? undefined : parseRange(request.headers.get("range"), info.size);
+  if (range === null) return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${info.size}` } });
+  const head = request.method === "HEAD";
+  if (range) {
+    const length = range.end - range.start + 1;
+    const body = head ? null : await storage.get(key, range);
+    return new Response(body, { status: 206, headers: { ...headers, "content-range": `bytes ${range.start}-${range.end}/${info.size}`, "content-length": String(length) } });
+  }
+  const body = head ? null : await storage.get(key);
+  return new Response(body, { status: 200, headers: { ...headers, "content-length": String(info.size) } });
+}
+
 export function mediaFileRoutes(context: AppContext) {
   const serve = async ({ request }: { request: Request }) => {
     const storage = storageFor(context.config);
     if (storage.kind !== "local") return notFound();
     const key = keyOf(request);
-    const info = key ? await storage.head(key) : undefined;
-    if (!key || !info) return notFound();
-    const headers: Record<string, string> = {
-      "content-type": info.contentType,
-      "cache-control": IMMUTABLE_CACHE_CONTROL,
-      etag: info.etag,
-      "last-modified": info.lastModified.toUTCString(),
-      "accept-ranges": "bytes",
-      // User uploads must never run as a page of ours, whatever a browser guesses.
-      "x-content-type-options": "nosniff",
-      "content-security-policy": "default-src 'none'; sandbox",
-    };
-    if (request.headers.get("if-none-match") === info.etag) return new Response(null, { status: 304, headers });
-    const ifRange = request.headers.get("if-range");
-    const range = ifRange && ifRange !== info.etag ? undefined : parseRange(request.headers.get("range"), info.size);
-    if (range === null) return new Response(null, { status: 416, headers: { ...headers, "content-range": `bytes */${info.size}` } });
-    const head = request.method === "HEAD";
-    if (range) {
-      const length = range.end - range.start + 1;
-      const body = head ? null : await storage.get(key, range);
-      return new Response(body, { status: 206, headers: { ...headers, "content-range": `bytes ${range.start}-${range.end}/${info.size}`, "content-length": String(length) } });
-    }
-    const body = head ? null : await storage.get(key);
-    return new Response(body, { status: 200, headers: { ...headers, "content-length": String(info.size) } });
+    if (!key) return notFound();
+    return serveStoredFile(storage, key, request);
   };
   return new Elysia({ name: "media-files" }).get("/system/*", serve).head("/system/*", serve);
 }

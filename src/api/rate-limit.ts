@@ -11,7 +11,17 @@ import { log } from "../infra/log";
 import type { RequestMeta } from "./app";
 import type { Caller } from "./caller";
 
-export type RateLimitFamily = "api" | "api_user" | "sign_up" | "app_registration" | "media" | "login_ip" | "login_email" | "password_reset" | "confirmation";
+export type RateLimitFamily =
+  | "api"
+  | "api_user"
+  | "sign_up"
+  | "app_registration"
+  | "media"
+  | "follow"
+  | "login_ip"
+  | "login_email"
+  | "password_reset"
+  | "confirmation";
 
 export interface Limit {
   limit: number;
@@ -25,6 +35,8 @@ export const DEFAULT_LIMITS: Record<RateLimitFamily, Limit> = {
   sign_up: { limit: 5, periodSeconds: 1800 },
   app_registration: { limit: 5, periodSeconds: 600 },
   media: { limit: 30, periodSeconds: 1800 },
+  // Mastodon's RateLimiter `follows` family: 400 a day per account (counted here per follow request).
+  follow: { limit: 400, periodSeconds: 86_400 },
   login_ip: { limit: 25, periodSeconds: 300 },
   login_email: { limit: 25, periodSeconds: 3600 },
   password_reset: { limit: 5, periodSeconds: 1800 },
@@ -75,6 +87,9 @@ export function applyResults(set: { headers: Record<string, string | number> }, 
   if (exceeded) throw new ApiError(429, "Too many requests");
 }
 
+/** Families counted per signed-in user (the others per IP). */
+const PER_USER = new Set<RateLimitFamily>(["media", "follow"]);
+
 export async function enforceRateLimits(
   context: AppContext,
   request: { caller: Caller | undefined; meta: RequestMeta; families: RateLimitFamily[]; path: string },
@@ -85,7 +100,7 @@ export async function enforceRateLimits(
   const hits: Promise<HitResult | undefined>[] = [hit(context, "api", caller ? `token:${caller.token.id}` : byIp)];
   if (caller?.account) hits.push(hit(context, "api_user", `user:${caller.account.user.id}`));
   for (const family of request.families) {
-    const who = family === "media" && caller?.account ? `user:${caller.account.user.id}` : byIp;
+    const who = PER_USER.has(family) && caller?.account ? `user:${caller.account.user.id}` : byIp;
     hits.push(hit(context, family, who));
   }
   applyResults(set, await Promise.all(hits));

@@ -5,11 +5,23 @@ import type { Elysia } from "elysia";
 import type { AppContext } from "../infra/context";
 import { webPages } from "../web";
 import { activityPubRoutes } from "../activitypub";
+import { metricsRoutes } from "./metrics";
+import { adminAccountRoutes } from "./v1/admin/accounts";
+import { adminBlockRoutes } from "./v1/admin/blocks";
+import { adminDomainBlockRoutes } from "./v1/admin/domain-blocks";
+import { adminMeasureRoutes } from "./v1/admin/measures";
+import { adminReportRoutes } from "./v1/admin/reports";
 import { defaultImageRoutes } from "./default-images";
 import { oauthRoutes } from "./oauth";
 import { accountRoutes } from "./v1/accounts";
+import { searchRoutes } from "./v2/search";
+import { trendRoutes } from "./v1/trends";
+import { suggestionRoutes } from "./v1/suggestions";
+import { suggestionV2Routes } from "./v2/suggestions";
+import { directoryRoutes } from "./v1/directory";
 import { instanceRoutes } from "./v1/instance";
 import { mediaFileRoutes } from "./media-files";
+import { mediaProxyRoutes } from "./media-proxy";
 import { mediaRoutes } from "./v1/media";
 import { statusRoutes } from "./v1/statuses";
 import { scheduledStatusRoutes } from "./v1/scheduled-statuses";
@@ -23,22 +35,39 @@ import { tagRoutes } from "./v1/tags";
 import { interactionRoutes } from "./v1/interactions";
 import { markerRoutes } from "./v1/markers";
 import { listRoutes } from "./v1/lists";
+import { reportRoutes } from "./v1/reports";
+import { pushRoutes } from "./v1/push";
 import { notificationRoutes } from "./v1/notifications";
 import { notificationRequestRoutes } from "./v1/notification-requests";
 import { notificationV2Routes } from "./v2/notifications";
+import { filterV1Routes } from "./v1/filters";
+import { filterV2Routes } from "./v2/filters";
+import { pollRoutes } from "./v1/polls";
+import { conversationRoutes } from "./v1/conversations";
+import { preferenceRoutes } from "./v1/preferences";
+import { featuredTagRoutes } from "./v1/featured-tags";
+import { announcementRoutes } from "./v1/announcements";
 
 type Plugin = Elysia<any, any, any, any, any, any, any>;
 
 export function webRoutes(context: AppContext): Plugin[] {
   return [
+    // First: its request-metrics hook only measures routes registered after it.
+    metricsRoutes(context),
     ...oauthRoutes(context),
     ...webPages(context),
     ...activityPubRoutes(context),
     defaultImageRoutes(),
+    searchRoutes(context),
+    trendRoutes(context),
+    suggestionRoutes(context),
+    suggestionV2Routes(context),
+    directoryRoutes(context),
     accountRoutes(context),
     instanceRoutes(context),
     mediaRoutes(context),
     mediaFileRoutes(context),
+    mediaProxyRoutes(context),
     statusRoutes(context),
     scheduledStatusRoutes(context),
     followRoutes(context),
@@ -52,7 +81,21 @@ export function webRoutes(context: AppContext): Plugin[] {
     notificationRoutes(context),
     notificationRequestRoutes(context),
     notificationV2Routes(context),
+    filterV1Routes(context),
+    filterV2Routes(context),
+    pollRoutes(context),
+    conversationRoutes(context),
+    preferenceRoutes(context),
+    featuredTagRoutes(context),
+    announcementRoutes(context),
     markerRoutes(context),
     listRoutes(context),
+    reportRoutes(context),
+    adminDomainBlockRoutes(context),
+    adminBlockRoutes(context),
+    adminAccountRoutes(context),
+    adminMeasureRoutes(context),
+    adminReportRoutes(context),
+    pushRoutes(context),
   ];
 }

@@ -128,9 +128,17 @@ export interface Config {
     };
   };
   sharpCacheDir?: string;
+  /** Cached copies of remote media (src/features/media/remote.ts, cache.ts). 0 = no limit. */
+  mediaCache: { retentionDays: number; maxBytes: number; fetchTimeoutMs: number };
   rateLimits: { enabled: boolean; overrides: Record<string, { limit: number; periodSeconds: number }> };
   /** CIDRs that outbound fetches may reach although they are private (Mastodon's ALLOWED_PRIVATE_ADDRESSES). */
   allowedPrivateAddresses: string[];
+  /** Web Push signing keys (base64url, as `web-push generate-vapid-keys` prints); unset means no Web Push. */
+  vapid?: { publicKey: string; privateKey: string };
+  /** Link previews: the most a fetch waits after the post, in seconds (spreads the stampede on the linked site). */
+  previewCards: { maxDelaySeconds: number };
+  /** /metrics: a Bearer token (else loopback only) and the listener port of roles without HTTP (0 = none). */
+  metrics: { token?: string; port: number };
 }
 
 function databaseUrl(env: Env): string {
@@ -204,6 +212,35 @@ function s3Permission(env: Env, name: string): string {
   const trimmed = value.trim();
   if (trimmed !== "" && !S3_ACLS.includes(trimmed)) throw new ConfigError(name, `"" (no ACL) or one of ${S3_ACLS.join(", ")}, got ${JSON.stringify(trimmed)}`);
   return trimmed;
+}
+
+/** VAPID keys: both or neither; the public key is an uncompressed P-256 point (65 bytes), the private 32 bytes. */
+function vapidKeys(env: Env): Config["vapid"] {
+  const b64url = (bytes: number) => v.pipe(v.string(), v.regex(/^[A-Za-z0-9_-]+=*$/), v.check((s) => Buffer.from(s, "base64url").length === bytes));
+  const publicKey = raw(env, "VAPID_PUBLIC_KEY");
+  const privateKey = raw(env, "VAPID_PRIVATE_KEY");
+  if (publicKey === undefined && privateKey === undefined) return undefined;
+  const both = "(set VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY together, from `woolly admin vapid generate`)";
+  return {
+    publicKey: parsed(env, "VAPID_PUBLIC_KEY", b64url(65), `a base64url P-256 public key ${both}`),
+    privateKey: parsed(env, "VAPID_PRIVATE_KEY", b64url(32), `a base64url P-256 private key ${both}`),
+  };
+}
+
+/** A byte size: "5000000", "500MB", "10GB", "1.5 GiB" (K/M/G/T are powers of 1024, B and i optional). */
+export function parseByteSize(text: string): number | undefined {
+  const match = /^(\d+(?:\.\d+)?)\s*([kmgt]?)i?b?$/i.exec(text.trim());
+  if (!match) return undefined;
+  const bytes = Math.floor(Number(match[1]) * 1024 ** " kmgt".indexOf(match[2]!.toLowerCase() || " "));
+  return Number.isSafeInteger(bytes) ? bytes : undefined;
+}
+
+function byteSize(env: Env, name: string, fallback: number): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  const bytes = parseByteSize(value);
+  if (bytes === undefined) throw new ConfigError(name, `a size such as 5GB, 500MB or a number of bytes, got ${JSON.stringify(value)}`);
+  return bytes;
 }
 
 function list(env: Env, name: string): string[] {
@@ -317,7 +354,15 @@ export function loadConfig(env: Env = process.env): Config {
     mailOutboxDir: str(env, "MAIL_OUTBOX_DIR", "./.data/mail")!,
     media: { rootPath: str(env, "PAPERCLIP_ROOT_PATH", "./.data/media")!, s3 },
     sharpCacheDir: raw(env, "SHARP_CACHE_DIR"),
+    mediaCache: {
+      retentionDays: int(env, "MEDIA_CACHE_RETENTION_PERIOD", 0, 0, 36500),
+      maxBytes: byteSize(env, "MEDIA_CACHE_MAX_SIZE", 5 * 1024 ** 3),
+      fetchTimeoutMs: int(env, "MEDIA_FETCH_TIMEOUT", 60, 1, 3600) * 1000,
+    },
     allowedPrivateAddresses: addressList(env, "ALLOWED_PRIVATE_ADDRESSES"),
+    vapid: vapidKeys(env),
+    previewCards: { maxDelaySeconds: int(env, "PREVIEW_CARD_MAX_DELAY", 60, 0, 3600) },
+    metrics: { token: str(env, "METRICS_TOKEN"), port: int(env, "METRICS_PORT", 0, 0, 65535) },
     rateLimits: { enabled: flag(env, "RATE_LIMITS_ENABLED", true), overrides: rateLimitOverrides(env) },
   };
 }
@@ -335,7 +380,9 @@ export const CONFIG_VARIABLES = [
   "SMTP_OPENSSL_VERIFY_MODE", "SMTP_ENABLE_STARTTLS", "SMTP_ENABLE_STARTTLS_AUTO", "SMTP_TLS", "SMTP_SSL", "MAIL_OUTBOX_DIR",
   "PAPERCLIP_ROOT_PATH", "S3_ENABLED", "S3_BUCKET", "S3_REGION", "S3_ENDPOINT", "S3_FORCE_PATH_STYLE", "S3_OVERRIDE_PATH_STYLE",
   "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "S3_ALIAS_HOST", "S3_PERMISSION",
-  "SHARP_CACHE_DIR", "ALLOWED_PRIVATE_ADDRESSES", "RATE_LIMITS_ENABLED", "RATE_LIMITS",
+  "SHARP_CACHE_DIR", "MEDIA_CACHE_RETENTION_PERIOD", "MEDIA_CACHE_MAX_SIZE", "MEDIA_FETCH_TIMEOUT", "ALLOWED_PRIVATE_ADDRESSES", "RATE_LIMITS_ENABLED", "RATE_LIMITS",
+  "VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "PREVIEW_CARD_MAX_DELAY",
+  "METRICS_TOKEN", "METRICS_PORT",
 ] as const;
 
 /** Parse the text of an env file (KEY=value lines, # comments, optional quotes, optional `export `). */

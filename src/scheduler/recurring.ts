@@ -6,8 +6,10 @@
 import type { JobDefinition } from "../infra/queues/registry";
 import { authCleanupJob } from "../features/auth/jobs";
 import { cleanQueuesJob } from "../features/queues/jobs";
-import { removeOrphansJob } from "../features/media/jobs";
+import { evictRemoteCacheJob, removeOrphansJob } from "../features/media/jobs";
 import { publishScheduledJob } from "../features/statuses/jobs";
+import { closeExpiredPollsJob } from "../features/polls/jobs";
+import { refreshTrendsJob } from "../features/trends/jobs";
 
 export interface Recurring {
   name: string;
@@ -20,5 +22,8 @@ export const RECURRING: Recurring[] = [
   { name: "queues.clean", everyMs: 60 * 60 * 1000, job: cleanQueuesJob, payload: () => ({}) },
   { name: "auth.cleanup", everyMs: 60 * 60 * 1000, job: authCleanupJob, payload: () => ({}) },
   { name: "media.remove_orphans", everyMs: 60 * 60 * 1000, job: removeOrphansJob, payload: () => ({}) },
+  { name: "media.evict_remote_cache", everyMs: 60 * 60 * 1000, job: evictRemoteCacheJob, payload: () => ({}) },
   { name: "statuses.publish_scheduled", everyMs: 60 * 1000, job: publishScheduledJob, payload: () => ({}) },
+  { name: "polls.close_expired", everyMs: 60 * 1000, job: closeExpiredPollsJob, payload: () => ({}) },
+  { name: "trends.refresh", everyMs: 5 * 60 * 1000, job: refreshTrendsJob, payload: () => ({}) },
 ];

@@ -58,12 +58,13 @@ export function streamingRoutes(context: AppContext, hub: StreamingHub) {
   }
 
   async function eventStream(reader: Reader, request: Request, server: Server<unknown> | null, wanted: StreamRequest): Promise<Response> {
+    const connection: SseConnection = new SseConnection(reader, () => hub.detach(connection));
     try {
-      resolveStream(wanted, { accountId: reader.account.id, scopes: reader.scopes }, context.config.redis.namespace);
+      await hub.prepareStream(connection, wanted);
+      resolveStream(wanted, { accountId: reader.account.id, scopes: reader.scopes }, context.config.redis.namespace, (id) => hub.lists.owns(reader.account.id, id));
     } catch (error) {
       throw asApiError(error);
     }
-    const connection: SseConnection = new SseConnection(reader, () => hub.detach(connection));
     await hub.attach(connection);
     hub.subscribe(connection, wanted);
     await hub.settled();
@@ -120,8 +121,10 @@ export function streamingRoutes(context: AppContext, hub: StreamingHub) {
 
 /** Bun socket events for one connection (dispatched by Elysia's adapter to ws.data). */
 function socketHandlers(hub: StreamingHub, connection: WebSocketConnection, initial: StreamRequest | undefined) {
-  const handle = (type: "subscribe" | "unsubscribe", request: StreamRequest) => {
+  const handle = async (type: "subscribe" | "unsubscribe", request: StreamRequest) => {
     try {
+      // A list is loaded first (the only stream whose check reads the database).
+      if (type === "subscribe") await hub.prepareStream(connection, request);
       if (type === "subscribe") hub.subscribe(connection, request);
       else hub.unsubscribe(connection, request);
     } catch (error) {

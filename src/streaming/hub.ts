@@ -9,7 +9,11 @@ import type { AppContext } from "../infra/context";
 import { log } from "../infra/log";
 import { createRedis, type Redis } from "../infra/redis";
 import { channelPrefix, systemChannel, type StreamMessage } from "../features/streaming/channels";
+import type { StatusEntity } from "../api/entities/status";
 import { buildFrame, Connection, SseConnection, WebSocketConnection, type Subscription } from "./connection";
+import { forgetCompiledFilters, trustedFiltersFor } from "../features/filters/cache";
+import { splitByFilters } from "./filters";
+import { ListGates } from "./lists";
 import { streamingMetrics } from "./metrics";
 import { RelationsCache } from "./relations";
 import { Renderer } from "./render";
@@ -37,6 +41,7 @@ export class StreamingHub {
   private readonly perToken = new Map<string, number>();
   private readonly perIp = new Map<string, number>();
   readonly relations: RelationsCache;
+  readonly lists: ListGates;
   private readonly renderer: Renderer;
   private readonly timers: ReturnType<typeof setInterval>[] = [];
   /** Deliveries run in arrival order (an edit never overtakes its post); renders start at once, in parallel. */
@@ -53,6 +58,7 @@ export class StreamingHub {
     this.subscriber = createRedis(context.config.redis, "bullmq", "woolly-streaming-subscriber");
     this.subscriber.on("message", (channel: string, message: string) => this.onRedisMessage(channel, message));
     this.relations = new RelationsCache(context.sql);
+    this.lists = new ListGates(context.sql);
     this.renderer = new Renderer(context);
     this.timers.push(setInterval(() => this.heartbeat(), options.heartbeatMs ?? 15_000));
     this.timers.push(setInterval(() => void this.checkTokens(), options.tokenCheckMs ?? 60_000));
@@ -84,7 +90,7 @@ export class StreamingHub {
     }
     mine.add(connection);
     // Every connection waits: a second one of the same account may arrive while the first load runs.
-    await this.relations.ensure(account.id);
+    await Promise.all([this.relations.ensure(account.id), trustedFiltersFor(this.context, account.id)]);
   }
 
   /** Forget a connection: its streams, its counts. Safe to call more than once. */
@@ -104,12 +110,29 @@ export class StreamingHub {
       this.byAccount.delete(account.id);
       this.unsubscribeRedis(systemChannel(this.context.config.redis.namespace, account.id));
       this.relations.drop(account.id);
+      forgetCompiledFilters(account.id);
     }
+  }
+
+  private resolve(connection: Connection, request: StreamRequest) {
+    const reader = { accountId: connection.accountId, scopes: connection.reader.scopes };
+    return resolveStream(request, reader, this.context.config.redis.namespace, (listId) => this.lists.owns(connection.accountId, listId));
+  }
+
+  /**
+   * Before subscribing: a `list` stream needs its list loaded (an async read the synchronous subscribe cannot
+   * do). Anything else, or a list that is not the reader's, needs nothing here: subscribe answers the error.
+   */
+  async prepareStream(connection: Connection, request: StreamRequest): Promise<void> {
+    if (request.stream !== "list" || typeof request.list !== "string" || !/^\d{1,19}$/.test(request.list) || BigInt(request.list) > 9223372036854775807n) return;
+    await this.lists.prepare(connection.reader.account, request.list).catch((error) => {
+      if (!(error instanceof StreamError)) throw error;
+    });
   }
 
   /** Follow a stream; throws StreamError (Mastodon's message and status) when it may not. */
   subscribe(connection: Connection, request: StreamRequest): void {
-    const resolved = resolveStream(request, { accountId: connection.accountId, scopes: connection.reader.scopes }, this.context.config.redis.namespace);
+    const resolved = this.resolve(connection, request);
     const id = JSON.stringify(resolved.key);
     if (connection.subscriptions.has(id) || connection.closed) return;
     if (connection.subscriptions.size >= (this.options.maxStreamsPerConnection ?? 64)) throw new StreamError("Too many streams on one connection", 400);
@@ -120,7 +143,7 @@ export class StreamingHub {
   }
 
   unsubscribe(connection: Connection, request: StreamRequest): void {
-    const resolved = resolveStream(request, { accountId: connection.accountId, scopes: connection.reader.scopes }, this.context.config.redis.namespace);
+    const resolved = this.resolve(connection, request);
     const subscription = connection.subscriptions.get(JSON.stringify(resolved.key));
     if (!subscription) return;
     connection.subscriptions.delete(subscription.id);
@@ -201,6 +224,7 @@ export class StreamingHub {
 
   private onSystemMessage(accountId: string, message: StreamMessage): void {
     if (message.event === "relations_changed") void this.relations.load(accountId);
+    else if ((message as { event: string }).event === "filters_changed") forgetCompiledFilters(accountId);
     else if (message.event === "kill") for (const connection of this.byAccount.get(accountId) ?? []) this.end(connection, 1008, "Access token revoked");
   }
 
@@ -209,10 +233,27 @@ export class StreamingHub {
     switch (message.event) {
       case "delete":
         return this.deliver(subscriptions, "delete", message.statusId);
+      case "conversation": {
+        // The conversations feature announces each participant's conversation once it is recorded (with its
+        // id); the bare status-level message the status publisher also sends is left to it.
+        const conversationId = (message as { accountConversationId?: string }).accountConversationId;
+        if (!conversationId) return;
+        return this.deliverPerAccount(subscriptions, (connection) => this.renderer.conversation(connection.reader.account, conversationId));
+      }
       case "update":
       case "status.update":
-      case "conversation":
         return this.deliverStatus(message.event, message.statusId, message.ref, subscriptions);
+      case "announcement" as StreamMessage["event"]:
+      case "announcement.reaction" as StreamMessage["event"]:
+      case "announcement.delete" as StreamMessage["event"]: {
+        // Rendered once by the publisher (the same for everyone); `user` readers only.
+        const payload = (message as unknown as { payload?: unknown }).payload;
+        if (typeof payload !== "string") return;
+        return this.deliver(subscriptions.filter((s) => s.key[0] === "user"), message.event, payload);
+      }
+      case "filters_changed" as StreamMessage["event"]:
+        // Mastodon's frame has no payload: clients refetch their filters.
+        return this.deliver(subscriptions.filter((s) => s.key[0] === "user"), "filters_changed", undefined);
       case "notification":
         return this.deliverPerAccount(subscriptions, async (connection) => {
           const payload = await this.renderer.notification(connection.reader.account, message.notificationId);
@@ -223,23 +264,36 @@ export class StreamingHub {
     }
   }
 
-  private async deliverStatus(event: "update" | "status.update" | "conversation", statusId: string, ref: string | undefined, subscriptions: Subscription[]): Promise<void> {
-    const shared = event === "conversation" ? undefined : await this.renderer.status(statusId, ref);
+  private async deliverStatus(event: "update" | "status.update", statusId: string, ref: string | undefined, subscriptions: Subscription[]): Promise<void> {
+    const shared = await this.renderer.status(statusId, ref);
+    // A `list` stream carries only what the list would show.
+    const inList = (s: Subscription, status: StatusEntity) => !s.listId || this.lists.allows(s.listId, status);
     if (shared) {
-      return this.deliver(subscriptions, event, shared.json, (s) => !s.filtered || this.relations.allows(s.connection.accountId, shared.entity));
+      const allows = (s: Subscription) => (!s.filtered || this.relations.allows(s.connection.accountId, shared.entity)) && inList(s, shared.entity);
+      // Readers whose filters match get their own payload (or none, for `hide`); the rest share one.
+      const split = await splitByFilters(this.context, subscriptions, shared.entity);
+      this.deliver(split.shared, event, shared.json, allows);
+      for (const own of split.own) this.deliver(own.subscriptions, event, own.json, allows);
+      return;
     }
     // Not visible to just anybody (private, direct): only the reader's own channels carry it, and the
-    // publisher chose those readers; render for each of them. Public streams never fall back.
-    const own = subscriptions.filter((s) => !s.filtered);
-    return this.deliverPerAccount(own, async (connection) => {
-      const rendered = await this.renderer.status(statusId, ref, connection.reader.account);
-      if (!rendered) return undefined;
-      if (event !== "conversation") return { event, payload: rendered.json };
-      const status = rendered.entity;
-      // A Conversation entity for the direct stream (the conversations API will own this shape).
-      const others = status.account.id === connection.accountId ? [] : [status.account];
-      return { event, payload: JSON.stringify({ id: statusId, unread: others.length > 0, accounts: others, last_status: status }) };
-    });
+    // publisher chose those readers; render for each reading account. Public streams never fall back.
+    const byAccount = new Map<string, Subscription[]>();
+    for (const s of subscriptions) {
+      if (s.filtered) continue;
+      const list = byAccount.get(s.connection.accountId) ?? [];
+      list.push(s);
+      byAccount.set(s.connection.accountId, list);
+    }
+    await Promise.all(
+      [...byAccount.values()].map(async (list) => {
+        const rendered = await this.renderer.status(statusId, ref, list[0]!.connection.reader.account);
+        if (!rendered) return;
+        const split = await splitByFilters(this.context, list.filter((s) => inList(s, rendered.entity)), rendered.entity);
+        this.deliver(split.shared, event, rendered.json);
+        for (const own of split.own) this.deliver(own.subscriptions, event, own.json);
+      }),
+    );
   }
 
   /** Render once per reading account (several connections of one account share it), then deliver. */
@@ -335,6 +389,9 @@ export class StreamingHub {
 
   /** Revoked tokens, disabled users and suspended accounts lose their connections within a minute. */
   async checkTokens(): Promise<void> {
+    const streamedLists = new Set<string>();
+    for (const connection of this.connections) for (const s of connection.subscriptions.values()) if (s.listId) streamedLists.add(s.listId);
+    await this.lists.refresh(streamedLists).catch((error) => log.warn("streaming: list reload failed", { error: String((error as Error)?.message ?? error) }));
     const ids = [...this.perToken.keys()];
     if (ids.length === 0) return;
     try {

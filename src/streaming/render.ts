@@ -10,6 +10,9 @@ import type { AppContext } from "../infra/context";
 import { log } from "../infra/log";
 import { renderNotifications } from "../api/entities/notification";
 import { renderStatuses, type StatusEntity } from "../api/entities/status";
+import { renderConversations } from "../api/entities/conversation";
+import { filterNotifications } from "../api/filtering";
+import { findConversation } from "../features/conversations/service";
 
 export interface Rendered<T> {
   entity: T;
@@ -47,10 +50,23 @@ export class Renderer {
     try {
       const row = await findNotification(this.context.sql, viewer.id, notificationId);
       if (!row) return undefined;
-      const [entity] = await renderNotifications(this.context, viewer, [row]);
+      // The reader's filters in the notifications context: `hide` drops it, warn / blur annotate its status.
+      const [entity] = await filterNotifications(this.context, viewer, await renderNotifications(this.context, viewer, [row]));
       return entity ? JSON.stringify(entity) : undefined;
     } catch (error) {
       log.warn("streaming: rendering a notification failed", { notification_id: notificationId, error: String((error as Error)?.message ?? error) });
+      return undefined;
+    }
+  }
+
+  /** A Conversation entity for the `direct` stream, only when the conversation row is the reader's own. */
+  async conversation(viewer: LocalAccountRow, accountConversationId: string): Promise<{ event: string; payload: string } | undefined> {
+    try {
+      const row = await findConversation(this.context.sql, viewer.id, accountConversationId);
+      const [entity] = await renderConversations(this.context, viewer, [row]);
+      return entity?.last_status ? { event: "conversation", payload: JSON.stringify(entity) } : undefined;
+    } catch (error) {
+      log.warn("streaming: rendering a conversation failed", { conversation_id: accountConversationId, error: String((error as Error)?.message ?? error) });
       return undefined;
     }
   }

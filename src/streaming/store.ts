@@ -37,3 +37,9 @@ export async function liveTokenIds(db: Db, tokenIds: string[]): Promise<Set<stri
     where t.id in ${db(tokenIds)} and t.revoked_at is null and not u.disabled and a.suspended_at is null`;
   return new Set(rows.map((r) => r.id));
 }
+
+/** The accounts an owner follows: a `list` stream with replies_policy=followed keeps replies to them. */
+export async function followedIds(db: Db, accountId: string): Promise<string[]> {
+  const rows = await db<{ id: string }[]>`select target_account_id::text as id from follows where account_id = ${accountId}`;
+  return rows.map((r) => r.id);
+}

@@ -3,6 +3,7 @@
  * them, the scopes they need, and whether per-connection filtering (blocks, mutes) applies. The rules and
  * error messages follow Mastodon's streaming server (channelNameToIds, checkScopes).
  */
+import { announcementsChannel } from "../features/announcements/service";
 import { covers } from "../features/auth/scopes";
 import {
   channelName,
@@ -39,6 +40,8 @@ export interface ResolvedStream {
   channels: string[];
   /** Public and hashtag streams drop posts from accounts the reader blocks or mutes (home was filtered at fan-out). */
   filtered: boolean;
+  /** A `list` stream: the owner's home channel, narrowed to the list (see lists.ts). */
+  listId?: string;
 }
 
 export class StreamError extends Error {
@@ -58,7 +61,13 @@ function requireScopes(scopes: Set<string>, anyOf: string[]) {
 }
 
 /** Resolve a stream for a reader; throws StreamError with Mastodon's message and status. */
-export function resolveStream(request: StreamRequest, reader: { accountId: string; scopes: Set<string> }, namespace: string): ResolvedStream {
+export function resolveStream(
+  request: StreamRequest,
+  reader: { accountId: string; scopes: Set<string> },
+  namespace: string,
+  /** Whether the reader owns this list, as loaded beforehand (ListGates.prepare); none means no list. */
+  ownsList: (listId: string) => boolean = () => false,
+): ResolvedStream {
   const { stream } = request;
   const { accountId, scopes } = reader;
   switch (stream) {
@@ -67,6 +76,8 @@ export function resolveStream(request: StreamRequest, reader: { accountId: strin
       const channels = [homeChannel(namespace, accountId)];
       // Notifications ride along on `user` only when the token may read them (as in Mastodon).
       if (READ_NOTIFICATIONS.some((scope) => covers(scopes, scope))) channels.push(notificationsChannel(namespace, accountId));
+      // Announcements go to every `user` reader through one shared channel.
+      channels.push(announcementsChannel(namespace));
       return { key: ["user"], channels, filtered: false };
     }
     case "user:notification":
@@ -91,8 +102,8 @@ export function resolveStream(request: StreamRequest, reader: { accountId: strin
     case "list":
       requireScopes(scopes, ["read", "read:lists"]);
       if (!request.list) throw new StreamError("Missing list name parameter", 400);
-      // Lists are not built yet: no list is anyone's, as Mastodon answers for a list that is not yours.
-      throw new StreamError("Not authorized to stream this list", 401);
+      if (!ownsList(String(request.list))) throw new StreamError("Not authorized to stream this list", 401);
+      return { key: ["list", String(request.list)], channels: [homeChannel(namespace, accountId)], filtered: false, listId: String(request.list) };
     case "direct":
       requireScopes(scopes, READ_STATUSES);
       return { key: ["direct"], channels: [directChannel(namespace, accountId)], filtered: false };

@@ -1,7 +1,7 @@
 /**
  * Federation against an independent peer: a Fedify server (its own WebFinger, actors, key pairs, signatures
- * and inbox) runs inside the test on loopback, and our web app runs on another loopback port with
- * ALLOWED_PRIVATE_ADDRESSES=127.0.0.0/8,::1/128 — the explicit allowance for private peers.
+ * and inbox; test/helpers/fedify-peer.ts) runs inside the test on loopback, and our web app runs on another
+ * loopback port with ALLOWED_PRIVATE_ADDRESSES=127.0.0.0/8,::1/128 — the explicit allowance for private peers.
  *
  * Shown: Fedify finds our user by WebFinger and reads our actor and key; we resolve Fedify's actor (a signed
  * GET that Fedify checks: its actors require a signature) and store it with its domain; Fedify's signed
@@ -9,7 +9,7 @@
  * stale, wrong-key, oversized and malformed requests are refused with Mastodon's status codes.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { createFederation, InProcessMessageQueue, MemoryKvStore, signRequest, type Federation } from "@fedify/fedify";
+import { signRequest } from "@fedify/fedify";
 import { Create, Delete, Endpoints, Follow, Note, Person } from "@fedify/vocab";
 import { buildWebApp } from "../../src/api/app";
 import { createLocalAccount, type LocalAccountRow } from "../../src/features/accounts/service";
@@ -22,6 +22,7 @@ import { signCavage } from "../../src/infra/http/signatures";
 import { JobRegistry } from "../../src/infra/queues/registry";
 import { startWorkers, type RunningWorkers } from "../../src/infra/queues/worker";
 import { testContext, type TestContext } from "../helpers/context";
+import { startFedifyPeer, type FedifyPeer } from "../helpers/fedify-peer";
 
 let context: TestContext;
 let ours: ReturnType<typeof Bun.serve>;
@@ -29,14 +30,12 @@ let ourBase: string;
 let alice: LocalAccountRow;
 let workers: RunningWorkers;
 
-let peer: ReturnType<typeof Bun.serve>;
+let fedify: FedifyPeer;
 let peerBase: string;
-let federation: Federation<void>;
 type PeerUser = "bob" | "carol" | "dave" | "fed_alice";
-const peerKeys = {} as Record<PeerUser, CryptoKeyPair>;
+let peerKeys: Record<PeerUser, CryptoKeyPair>;
 /** keyIds of the signatures Fedify accepted on GETs of its actors. */
-const signedFetches: string[] = [];
-const peerInbox: unknown[] = [];
+let signedFetches: string[];
 
 async function pem(key: CryptoKey, kind: "pkcs8" | "spki"): Promise<string> {
   const der = Buffer.from(await crypto.subtle.exportKey(kind, key)).toString("base64");
@@ -45,7 +44,7 @@ async function pem(key: CryptoKey, kind: "pkcs8" | "spki"): Promise<string> {
 }
 
 function peerContext() {
-  return federation.createContext(new URL(peerBase), undefined);
+  return fedify.context();
 }
 
 beforeAll(async () => {
@@ -72,47 +71,16 @@ beforeAll(async () => {
   });
 
   // The peer: Fedify with in-memory storage; its actors answer only signed GETs (authorized fetch).
-  // RSA-2048 as Mastodon uses (Fedify's generateCryptoKeyPair makes 4096-bit keys, seconds each).
-  for (const name of ["bob", "carol", "dave", "fed_alice"] as PeerUser[]) {
-    peerKeys[name] = await crypto.subtle.generateKey(
-      { name: "RSASSA-PKCS1-v1_5", modulusLength: 2048, publicExponent: new Uint8Array([1, 0, 1]), hash: "SHA-256" },
-      true,
-      ["sign", "verify"],
-    );
-  }
-  federation = createFederation<void>({ kv: new MemoryKvStore(), queue: new InProcessMessageQueue(), allowPrivateAddress: true });
-  federation
-    .setActorDispatcher("/users/{identifier}", async (ctx, identifier) => {
-      if (!(identifier in peerKeys)) return null;
-      const keys = await ctx.getActorKeyPairs(identifier);
-      return new Person({
-        id: ctx.getActorUri(identifier),
-        preferredUsername: identifier,
-        name: `Peer <b>${identifier}</b>`,
-        summary: `<p>Hello from <a href="https://example.com">${identifier}</a><script>alert(1)</script></p><p>second &amp; last</p>`,
-        inbox: ctx.getInboxUri(identifier),
-        endpoints: new Endpoints({ sharedInbox: ctx.getInboxUri() }),
-        url: new URL(`${peerBase}/@${identifier}`),
-        publicKey: keys[0]!.cryptographicKey,
-      });
-    })
-    .setKeyPairsDispatcher(async (_ctx, identifier) => (identifier in peerKeys ? [peerKeys[identifier as PeerUser]] : []))
-    .authorize(async (ctx) => {
-      const key = await ctx.getSignedKey();
-      if (key?.id) signedFetches.push(key.id.href);
-      return key !== null;
-    });
-  federation.setInboxListeners("/users/{identifier}/inbox", "/inbox").on(Follow, async (_ctx, follow) => {
-    peerInbox.push(follow);
-  });
-  peer = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: (request) => federation.fetch(request, { contextData: undefined }) });
-  peerBase = `http://127.0.0.1:${peer.port}`;
+  fedify = await startFedifyPeer({ users: ["bob", "carol", "dave", "fed_alice"] });
+  peerBase = fedify.base;
+  peerKeys = fedify.keys as Record<PeerUser, CryptoKeyPair>;
+  signedFetches = fedify.signedFetches;
 });
 
 afterAll(async () => {
   await workers?.close(5000);
   ours?.stop(true);
-  peer?.stop(true);
+  fedify?.close();
   await context?.close();
 });
 
@@ -127,14 +95,8 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined | nul
 }
 
 /** A POST to our inbox signed by a peer user with our own signer (for requests Fedify would never send). */
-async function signedPost(user: PeerUser, body: string, options: { now?: Date; path?: string } = {}) {
-  const url = new URL(`${ourBase}${options.path ?? "/inbox"}`);
-  const headers: Record<string, string> = { "content-type": "application/activity+json", host: url.host };
-  Object.assign(
-    headers,
-    signCavage({ method: "POST", url, headers, body, keyId: `${peerBase}/users/${user}#main-key`, privateKeyPem: await pem(peerKeys[user].privateKey, "pkcs8"), now: options.now }),
-  );
-  return fetch(url, { method: "POST", headers, body });
+function signedPost(user: PeerUser, body: string, options: { now?: Date; path?: string } = {}) {
+  return fedify.postSigned(user, `${ourBase}${options.path ?? "/inbox"}`, body, { now: options.now });
 }
 
 function activityJson(actor: PeerUser, id: string, extra: Record<string, unknown> = {}) {
@@ -180,10 +142,10 @@ describe("the peer discovers us", () => {
 
 describe("we resolve the peer", () => {
   test("resolveRemoteAccount stores the Fedify actor with its domain, via a signed GET Fedify accepts", async () => {
-    const handle = `bob@127.0.0.1:${peer.port}`;
+    const handle = `bob@${fedify.host}`;
     const account = await resolveRemoteAccount(context, handle);
     expect(account).toBeDefined();
-    expect(account!.domain).toBe(`127.0.0.1:${peer.port}`);
+    expect(account!.domain).toBe(`${fedify.host}`);
     expect(account!.username).toBe("bob");
     expect(account!.uri).toBe(`${peerBase}/users/bob`);
     expect(account!.inbox_url).toBe(`${peerBase}/users/bob/inbox`);
@@ -197,20 +159,20 @@ describe("we resolve the peer", () => {
   });
 
   test("the lookup API resolves the remote handle; a second alice elsewhere stays apart", async () => {
-    const response = await fetch(`${ourBase}/api/v1/accounts/lookup?acct=${encodeURIComponent(`carol@127.0.0.1:${peer.port}`)}`);
+    const response = await fetch(`${ourBase}/api/v1/accounts/lookup?acct=${encodeURIComponent(`carol@${fedify.host}`)}`);
     expect(response.status).toBe(200);
     const entity = (await response.json()) as { acct: string; username: string; url: string };
-    expect(entity.acct).toBe(`carol@127.0.0.1:${peer.port}`);
+    expect(entity.acct).toBe(`carol@${fedify.host}`);
     expect(entity.url).toBe(`${peerBase}/@carol`);
-    const unknown = await fetch(`${ourBase}/api/v1/accounts/lookup?acct=${encodeURIComponent(`nobody@127.0.0.1:${peer.port}`)}`);
+    const unknown = await fetch(`${ourBase}/api/v1/accounts/lookup?acct=${encodeURIComponent(`nobody@${fedify.host}`)}`);
     expect(unknown.status).toBe(404);
     const local = await fetch(`${ourBase}/api/v1/accounts/lookup?acct=fed_alice`);
     expect(((await local.json()) as { id: string }).id).toBe(alice.id);
     // The peer has a fed_alice too: she is another person, stored apart with her domain.
-    const other = await fetch(`${ourBase}/api/v1/accounts/lookup?acct=${encodeURIComponent(`fed_alice@127.0.0.1:${peer.port}`)}`);
+    const other = await fetch(`${ourBase}/api/v1/accounts/lookup?acct=${encodeURIComponent(`fed_alice@${fedify.host}`)}`);
     const otherEntity = (await other.json()) as { id: string; acct: string };
     expect(otherEntity.id).not.toBe(alice.id);
-    expect(otherEntity.acct).toBe(`fed_alice@127.0.0.1:${peer.port}`);
+    expect(otherEntity.acct).toBe(`fed_alice@${fedify.host}`);
     const [count] = await context.sql<{ n: number }[]>`select count(*)::int as n from accounts where lower(username) = 'fed_alice'`;
     expect(count!.n).toBe(2);
   });
@@ -267,7 +229,7 @@ describe("the peer delivers to our inbox", () => {
   });
 
   test("Delete of an actor removes that remote account", async () => {
-    await resolveRemoteAccount(context, `dave@127.0.0.1:${peer.port}`);
+    await resolveRemoteAccount(context, `dave@${fedify.host}`);
     const daveUri = `${peerBase}/users/dave`;
     expect(await findRemoteByUri(context.sql, daveUri)).toBeDefined();
     const ctx = peerContext();
@@ -408,7 +370,7 @@ describe("refused at the door", () => {
 
 describe("domain blocks", () => {
   test("a suspended domain: its activities are dropped with 202, and we fetch nothing from it", async () => {
-    const domain = `127.0.0.1:${peer.port}`;
+    const domain = `${fedify.host}`;
     await blockDomain(context.sql, { domain, severity: "suspend" });
     try {
       const body = activityJson("bob", "from-suspended");
@@ -425,3 +387,32 @@ describe("domain blocks", () => {
   });
 });
 
+
+describe("the peer helper itself", () => {
+  test("records the signed activities its inboxes receive, raw JSON included, and refuses unsigned ones", async () => {
+    // The sender is a second peer with open actors: two authorized-fetch peers cannot read each other's keys.
+    const other = await startFedifyPeer({ users: ["zed"], authorizedFetch: false });
+    const id = `${other.base}/activities/self-check`;
+    const waiting = fedify.waitForActivity((r) => r.json.id === id);
+    try {
+      await other.send(
+        "zed",
+        { uri: fedify.actorUri("carol"), inbox: `${peerBase}/users/carol/inbox` },
+        new Follow({ id: new URL(id), actor: new URL(other.actorUri("zed")), object: new URL(fedify.actorUri("carol")) }),
+      );
+    } finally {
+      setTimeout(() => other.close(), 1000);
+    }
+    const got = await waiting;
+    expect(got.type).toBe("Follow");
+    expect(got.recipient).toBe("carol");
+    expect(got.json.object).toBe(fedify.actorUri("carol"));
+    const unsigned = await fetch(`${peerBase}/users/carol/inbox`, {
+      method: "POST",
+      headers: { "content-type": "application/activity+json" },
+      body: JSON.stringify({ "@context": "https://www.w3.org/ns/activitystreams", id: `${id}-2`, type: "Follow", actor: other.actorUri("zed"), object: fedify.actorUri("carol") }),
+    });
+    expect(unsigned.status).toBe(401);
+    expect(fedify.received.some((r) => r.json.id === `${id}-2`)).toBe(false);
+  });
+});

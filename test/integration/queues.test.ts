@@ -10,9 +10,12 @@ import { jobRegistry } from "../../src/jobs";
 import { runWoolly, waitFor } from "../helpers/cli";
 import { testContext, type TestContext } from "../helpers/context";
 
+// Its own Redis namespace: other test files' jobs (card fetches, parent fetches…) also fail on these queues,
+// and the counts asserted here must be this file's alone.
+const OWN_QUEUES = { REDIS_NAMESPACE: `${process.env.REDIS_NAMESPACE}_queues` };
 let context: TestContext;
 beforeAll(async () => {
-  context = await testContext();
+  context = await testContext(OWN_QUEUES);
 });
 afterAll(() => context.close());
 
@@ -48,10 +51,10 @@ describe("job registry", () => {
       expect(stats!.failed).toBe(1);
 
       // The operator's view and action, through the real CLI.
-      const cliStats = JSON.parse((await runWoolly(["admin", "queues", "stats", "pull", "--json"])).stdout);
+      const cliStats = JSON.parse((await runWoolly(["admin", "queues", "stats", "pull", "--json"], OWN_QUEUES)).stdout);
       expect(cliStats[0]).toMatchObject({ queue: "pull", failed: 1 });
       shouldFail = false;
-      const retried = await runWoolly(["admin", "queues", "retry", "pull"]);
+      const retried = await runWoolly(["admin", "queues", "retry", "pull"], OWN_QUEUES);
       expect(retried.stdout).toContain("pull: 1 failed job(s) retried");
       await waitFor(async () => (await (await context.queues.queue("pull").getJob(id))?.getState()) === "completed");
       expect(calls).toBe(4);
@@ -76,7 +79,7 @@ describe("job registry", () => {
   test("queues probe measures a round trip through a running worker", async () => {
     const workers = startWorkers({ queues: ["mailers"], concurrency: 1, registry: jobRegistry, context, connection: context.bullConnection, prefix: context.bullPrefix });
     try {
-      const result = await runWoolly(["admin", "queues", "probe", "--queue", "mailers", "--timeout", "20"]);
+      const result = await runWoolly(["admin", "queues", "probe", "--queue", "mailers", "--timeout", "20"], OWN_QUEUES);
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(/mailers: round trip \d+ ms/);
     } finally {

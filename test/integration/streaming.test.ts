@@ -253,8 +253,8 @@ describe("bad frames get an error message, never a crash", () => {
 
   test("stream names → channels and scopes, SSE paths → stream names", () => {
     const reader = (scopes: string) => ({ accountId: "7", scopes: new Set(scopes.split(" ")) });
-    expect(resolveStream({ stream: "user" }, reader("read:statuses"), "ns")).toEqual({ key: ["user"], channels: ["ns:timeline:7"], filtered: false });
-    expect(resolveStream({ stream: "user" }, reader("read"), "").channels).toEqual(["timeline:7", "timeline:7:notifications"]);
+    expect(resolveStream({ stream: "user" }, reader("read:statuses"), "ns")).toEqual({ key: ["user"], channels: ["ns:timeline:7", "ns:timeline:announcements"], filtered: false });
+    expect(resolveStream({ stream: "user" }, reader("read"), "").channels).toEqual(["timeline:7", "timeline:7:notifications", "timeline:announcements"]);
     expect(resolveStream({ stream: "hashtag:local", tag: "#Café" }, reader("read"), "").channels).toEqual(["timeline:hashtag:café:local"]);
     expect(() => resolveStream({ stream: "user:notification" }, reader("read:statuses"), "")).toThrow("Access token does not have the required scopes");
     expect(streamFromPath("/public/local", true)).toBe("public:local:media");

@@ -55,7 +55,7 @@ export function renderRules(rules: Rule[]) {
   return rules.map((rule, index) => ({ id: String(index + 1), text: rule.text, hint: rule.hint ?? "" }));
 }
 
-type InstanceConfig = Pick<Config, "localDomain" | "baseUrl" | "streamingApiBaseUrl" | "sourceBaseUrl" | "media" | "statuses">;
+type InstanceConfig = Pick<Config, "localDomain" | "baseUrl" | "streamingApiBaseUrl" | "sourceBaseUrl" | "media" | "statuses" | "vapid">;
 
 export function renderInstance(config: InstanceConfig, facts: InstanceFacts) {
   const enabled = facts.registrationsMode !== "none";
@@ -72,7 +72,7 @@ export function renderInstance(config: InstanceConfig, facts: InstanceFacts) {
     configuration: {
       // about / privacy_policy / terms_of_service pages do not exist yet: null rather than links that 404.
       urls: { streaming: config.streamingApiBaseUrl, status: null, about: null, privacy_policy: null, terms_of_service: null },
-      vapid: { public_key: "" },
+      vapid: { public_key: config.vapid?.publicKey ?? "" },
       accounts: {
         ...LIMITS.accounts,
         max_display_name_length: PROFILE_LIMITS.displayName,

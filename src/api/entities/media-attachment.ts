@@ -1,4 +1,9 @@
-/** Mastodon's MediaAttachment entity (REST::MediaAttachmentSerializer), field for field and in its order. */
+/**
+ * Mastodon's MediaAttachment entity (REST::MediaAttachmentSerializer), field for field and in its order.
+ * Remote media (remote_url set) is always served through our proxy, cached or not: the proxy fetches it on
+ * first view and records views, which is what the cache budget evicts by. remote_url is the origin's URL.
+ */
+import { mediaProxyUrl } from "../../features/media/remote";
 import type { MediaRow } from "../../features/media/service";
 import type { Storage } from "../../infra/storage/index";
 
@@ -18,11 +23,14 @@ export interface MediaAttachmentEntity {
 export function renderMediaAttachment(storage: Storage, row: MediaRow): MediaAttachmentEntity {
   // focus is kept in its own column and served inside meta, where clients look for it.
   const meta = { ...row.meta, ...(row.focus && { focus: row.focus }) };
+  const remote = row.remote_url !== null;
+  // Before the first view we cannot know whether a video will have a preview; an image always has one.
+  const hasPreview = row.small_key !== null || (remote && row.type === "image");
   return {
     id: row.id,
     type: row.type,
-    url: row.file_key ? storage.url(row.file_key) : null,
-    preview_url: row.small_key ? storage.url(row.small_key) : null,
+    url: remote ? mediaProxyUrl(storage.instanceUrl, row, "original") : row.file_key ? storage.url(row.file_key) : null,
+    preview_url: !hasPreview ? null : remote ? mediaProxyUrl(storage.instanceUrl, row, "small") : storage.url(row.small_key!),
     remote_url: row.remote_url,
     preview_remote_url: null,
     text_url: null,

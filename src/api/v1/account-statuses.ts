@@ -8,6 +8,7 @@ import * as graph from "../../features/graph/service";
 import { visibleTo } from "../../features/statuses/visibility";
 import type { AppContext } from "../../infra/context";
 import { routes } from "../endpoint";
+import { applyFilters } from "../filtering";
 import { renderStatuses } from "../entities/status";
 import { inDisplayOrder, linkHeader, pageParams, pageWhere, paginationEntries } from "../pagination";
 import { flag, idParams, targetAccount } from "./graph";
@@ -54,7 +55,7 @@ export function accountStatusesRoutes(context: AppContext) {
         );
         const link = linkHeader(request.url, context.config.baseUrl, ids);
         if (link) set.headers.link = link;
-        return renderStatuses(context, viewer, ids);
+        return applyFilters(context, viewer, "account", await renderStatuses(context, viewer, ids));
       },
     );
   });

@@ -18,6 +18,7 @@ import {
 import { register } from "../../features/accounts/registration";
 import { issueToken } from "../../features/auth/tokens";
 import { FetchFailed } from "../../features/federation/fetch";
+import { publishEvent } from "../../features/events/publish";
 import { resolveRemoteAccount } from "../../features/federation/remote-accounts";
 import type { AppContext } from "../../infra/context";
 import { ApiError } from "../../infra/errors";
@@ -161,6 +162,8 @@ export function accountRoutes(context: AppContext) {
         if (b.avatar instanceof Blob) await setProfileImage(context, caller.account!, "avatar", b.avatar);
         if (b.header instanceof Blob) await setProfileImage(context, caller.account!, "header", b.header);
         const updated = await updateCredentials(context.sql, caller.account!, changes);
+        // Followers' servers hear of the change (Update(Person), features/federation/delivery.ts).
+        await publishEvent(context, { type: "account.updated", accountId: updated.id });
         return credentialAccount(updated);
       },
     );
@@ -169,6 +172,7 @@ export function accountRoutes(context: AppContext) {
     for (const kind of ["avatar", "header"] as const) {
       r.delete(`/api/v1/profile/${kind}`, { auth: "user", scopes: ["write", "write:accounts"], summary: `Delete profile ${kind}`, tags: ["accounts"] }, async ({ caller }) => {
         await setProfileImage(context, caller.account!, kind, null);
+        await publishEvent(context, { type: "account.updated", accountId: caller.account!.id });
         return credentialAccount((await findLocalAccountByUserId(context.sql, caller.account!.user.id))!);
       });
     }

@@ -50,7 +50,7 @@ export function followRoutes(context: AppContext) {
   return routes(context, "follows", (r) => {
     r.post(
       "/api/v1/accounts/:id/follow",
-      { auth: "user", scopes: WRITE_FOLLOWS, params: idParams, body: followBody, summary: "Follow account", tags: ["accounts"] },
+      { auth: "user", scopes: WRITE_FOLLOWS, params: idParams, body: followBody, rateLimit: ["follow"], summary: "Follow account", tags: ["accounts"] },
       async ({ input, caller }) => {
         const target = await targetAccount(context, input.params.id);
         const b = input.body;

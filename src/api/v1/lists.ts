@@ -9,6 +9,7 @@ import type { AppContext } from "../../infra/context";
 import { routes } from "../endpoint";
 import { renderList } from "../entities/list";
 import { renderStatuses } from "../entities/status";
+import { applyFilters } from "../filtering";
 import { inDisplayOrder, linkHeader, pageParams, pageWhere, paginationEntries } from "../pagination";
 import { accountPage, flag, idList, idParams, targetAccount } from "./graph";
 
@@ -94,7 +95,7 @@ export function listRoutes(context: AppContext) {
         const ids = inDisplayOrder(await lists.timelineIds(context.sql, viewer, input.params.id, pageWhere(context.sql, context.sql`s.id`, page)), page);
         const link = linkHeader(request.url, context.config.baseUrl, ids);
         if (link) set.headers.link = link;
-        return renderStatuses(context, viewer, ids);
+        return applyFilters(context, viewer, "home", await renderStatuses(context, viewer, ids));
       },
     );
 

@@ -8,6 +8,7 @@ import * as notifications from "../../features/notifications/service";
 import type { AppContext } from "../../infra/context";
 import { ApiError } from "../../infra/errors";
 import { routes } from "../endpoint";
+import { filterNotifications } from "../filtering";
 import { renderNotifications } from "../entities/notification";
 import { inDisplayOrder, linkHeader, pageParams, pageWhere, paginationEntries } from "../pagination";
 
@@ -77,7 +78,7 @@ export function notificationRoutes(context: AppContext) {
       const rows = inDisplayOrder(await notifications.listNotifications(context.sql, viewer.id, filter, pageWhere(context.sql, context.sql`n.id`, page)), page);
       const link = linkHeader(request.url, context.config.baseUrl, rows.map((n) => n.id));
       if (link) set.headers.link = link;
-      return renderNotifications(context, viewer, rows);
+      return filterNotifications(context, viewer, await renderNotifications(context, viewer, rows));
     });
 
     r.get("/api/v1/notifications/unread_count", { auth: "user", scopes: READ, query: unreadQuery, tags: ["notifications"] }, async ({ input, caller }) => {
@@ -119,7 +120,7 @@ export function notificationRoutes(context: AppContext) {
       const viewer = caller.account!;
       if (!isId(input.params.id)) throw ApiError.notFound();
       const row = await notifications.findNotification(context.sql, viewer.id, input.params.id);
-      const [entity] = row ? await renderNotifications(context, viewer, [row]) : [];
+      const [entity] = row ? await filterNotifications(context, viewer, await renderNotifications(context, viewer, [row])) : [];
       if (!entity) throw ApiError.notFound();
       return entity;
     });

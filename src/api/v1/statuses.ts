@@ -15,6 +15,7 @@ import { storageFor } from "../../infra/storage/index";
 import { routes } from "../endpoint";
 import { renderMediaAttachment } from "../entities/media-attachment";
 import { renderStatus, renderStatuses } from "../entities/status";
+import { filterThread } from "../filtering";
 import { renderScheduledStatuses } from "./scheduled-statuses";
 import { composeBody, editBody, idParams, idsQuery, type ComposeBody, type EditBody } from "./statuses-input";
 
@@ -97,7 +98,7 @@ export function statusRoutes(context: AppContext) {
       const viewer = caller?.account;
       const thread = await threadAround(context.sql, viewer?.id ?? null, input.params.id);
       const [ancestors, descendants] = await Promise.all([renderStatuses(context, viewer, thread.ancestors), renderStatuses(context, viewer, thread.descendants)]);
-      return { ancestors, descendants };
+      return filterThread(context, viewer, { ancestors, descendants });
     });
   });
 }

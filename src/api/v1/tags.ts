@@ -7,7 +7,7 @@ import * as graph from "../../features/graph/service";
 import type { AppContext } from "../../infra/context";
 import { ApiError } from "../../infra/errors";
 import { routes } from "../endpoint";
-import { renderTag } from "../entities/tag";
+import { renderTags } from "../entities/tag";
 import { inDisplayOrder, linkHeader, pageParams, pageWhere, paginationEntries } from "../pagination";
 
 /** Mastodon's FollowedTagsController: 100 by default, 200 at most. */
@@ -32,7 +32,7 @@ export function tagRoutes(context: AppContext) {
         const tag = await graph.findTag(context.sql, tagName(input.params.name));
         if (!tag) throw ApiError.notFound();
         const following = caller?.account ? await graph.followsTag(context.sql, caller.account, tag.id) : undefined;
-        return renderTag(context.config, tag, following);
+        return (await renderTags(context, [tag], following))[0];
       },
     );
 
@@ -41,7 +41,7 @@ export function tagRoutes(context: AppContext) {
       { auth: "user", scopes: ["follow", "write:follows"], params: nameParams, summary: "Follow a hashtag", tags: ["tags"] },
       async ({ input, caller }) => {
         const tag = await graph.followTag(context, caller.account!, tagName(input.params.name));
-        return renderTag(context.config, tag, true);
+        return (await renderTags(context, [tag], true))[0];
       },
     );
 
@@ -50,7 +50,7 @@ export function tagRoutes(context: AppContext) {
       { auth: "user", scopes: ["follow", "write:follows"], params: nameParams, summary: "Unfollow a hashtag", tags: ["tags"] },
       async ({ input, caller }) => {
         const tag = await graph.unfollowTag(context, caller.account!, tagName(input.params.name));
-        return renderTag(context.config, tag, false);
+        return (await renderTags(context, [tag], false))[0];
       },
     );
 
@@ -62,7 +62,7 @@ export function tagRoutes(context: AppContext) {
         const rows = inDisplayOrder(await graph.followedTagRows(context.sql, caller.account!.id, pageWhere(context.sql, context.sql`x.id`, page)), page);
         const link = linkHeader(request.url, context.config.baseUrl, rows.map((row) => row.cursor));
         if (link) set.headers.link = link;
-        return rows.map((row) => renderTag(context.config, row, true));
+        return renderTags(context, rows, true);
       },
     );
   });

@@ -7,6 +7,7 @@ import * as v from "valibot";
 import * as timelines from "../../features/timelines/service";
 import type { AppContext } from "../../infra/context";
 import { routes } from "../endpoint";
+import { applyFilters } from "../filtering";
 import { renderStatuses } from "../entities/status";
 import { inDisplayOrder, linkHeader, pageParams, pageWhere, paginationEntries } from "../pagination";
 import { flag } from "./graph";
@@ -57,7 +58,7 @@ export function timelineRoutes(context: AppContext) {
         // The cursors cover the whole page read from the feed, so a status hidden since (muted, deleted)
         // neither ends the paging early nor makes the next page repeat anything.
         setLink(set, request, cursors);
-        return renderStatuses(context, viewer, ids);
+        return applyFilters(context, viewer, "home", await renderStatuses(context, viewer, ids));
       },
     );
 
@@ -73,7 +74,7 @@ export function timelineRoutes(context: AppContext) {
           page,
         );
         setLink(set, request, ids);
-        return renderStatuses(context, viewer, ids);
+        return applyFilters(context, viewer, "public", await renderStatuses(context, viewer, ids));
       },
     );
 
@@ -95,7 +96,7 @@ export function timelineRoutes(context: AppContext) {
           page,
         );
         setLink(set, request, ids);
-        return renderStatuses(context, viewer, ids);
+        return applyFilters(context, viewer, "public", await renderStatuses(context, viewer, ids));
       },
     );
 

@@ -10,6 +10,7 @@ import * as notifications from "../../features/notifications/service";
 import type { AppContext } from "../../infra/context";
 import { ApiError } from "../../infra/errors";
 import { routes } from "../endpoint";
+import { filterGroups } from "../filtering";
 import { renderAccount } from "../entities/account";
 import { renderGroups } from "../entities/notification";
 import { linkHeader, pageParams, paginationEntries } from "../pagination";
@@ -54,7 +55,7 @@ export function notificationV2Routes(context: AppContext) {
       rows.sort((a, b) => (BigInt(b.page_max_id ?? b.most_recent_notification_id) > BigInt(a.page_max_id ?? a.most_recent_notification_id) ? 1 : -1));
       const link = linkHeader(request.url, context.config.baseUrl, [found.upper, found.lower]);
       if (link) set.headers.link = link;
-      return renderGroups(context, viewer, rows, true);
+      return filterGroups(context, viewer, await renderGroups(context, viewer, rows, true));
     });
 
     r.get("/api/v2/notifications/unread_count", { auth: "user", scopes: READ, query: unreadQuery, tags: ["notifications"] }, async ({ input, caller }) => {
@@ -82,7 +83,7 @@ export function notificationV2Routes(context: AppContext) {
 
     r.get("/api/v2/notifications/:group_key", { auth: "user", scopes: READ, params: groupParams, tags: ["notifications"] }, async ({ input, caller }) => {
       const viewer = caller.account!;
-      const result = await renderGroups(context, viewer, [await findGroup(viewer.id, input.params.group_key)], false);
+      const result = await filterGroups(context, viewer, await renderGroups(context, viewer, [await findGroup(viewer.id, input.params.group_key)], false));
       if (result.notification_groups.length === 0) throw ApiError.notFound();
       return result;
     });

@@ -1,6 +1,7 @@
 import {
   createLocalAccount,
   deleteLocalAccount,
+  findVisibleLocalAccount,
   listLocalAccounts,
   modifyLocalAccount,
   type LocalAccountRow,
@@ -9,6 +10,28 @@ import { ROLES, isRoleName, type RoleName } from "../../features/accounts/rules"
 import { generatePassword } from "../../features/auth/secrets";
 import { UsageError, type Group } from "../command";
 import { withDatabase } from "./database";
+import { announceAccountDeletion } from "../../features/federation/delivery";
+import { boot, oneLine } from "../boot";
+
+/**
+ * Delete(Person) to the servers that follow or are followed by the account, signed now while its key still
+ * exists (features/federation/delivery.ts). Best effort: Redis being away must not block a deletion.
+ */
+async function announceDeletion(name: string): Promise<void> {
+  let booted;
+  try {
+    booted = await boot("admin", "require");
+  } catch (error) {
+    console.error(`warning: other servers were not told of the deletion: ${oneLine(error)}`);
+    return;
+  }
+  try {
+    const account = await findVisibleLocalAccount(booted.context.sql, name.replace(/^@/, ""));
+    if (account) await announceAccountDeletion(booted.context, account.id);
+  } finally {
+    await booted.close();
+  }
+}
 
 function roleFlag(value: unknown): RoleName | undefined {
   if (value === undefined) return undefined;
@@ -100,6 +123,7 @@ export const accountsGroup: Group = {
       synopsis: "NAME",
       positionals: { min: 1, max: 1 },
       async run({ positionals }) {
+        await announceDeletion(positionals[0]!);
         await withDatabase((sql) => deleteLocalAccount(sql, positionals[0]!));
         console.log(`Deleted @${positionals[0]!.replace(/^@/, "")}`);
         return 0;

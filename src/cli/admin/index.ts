@@ -3,15 +3,19 @@
  */
 import type { Group } from "../command";
 import { accountsGroup } from "./accounts";
+import { announcementsGroup } from "./announcements";
 import { domainsGroup } from "./domains";
+import { backupCommand } from "./backup";
 import { feedsGroup } from "./feeds";
 import { mediaGroup } from "./media";
 import { queuesGroup } from "./queues";
 import { settingsGroup } from "./settings";
 import { tokensGroup } from "./tokens";
+import { searchGroup } from "./search";
+import { vapidGroup } from "./vapid";
 
 export const adminGroup: Group = {
   name: "admin",
   summary: "Operator commands (what tootctl does for Mastodon)",
-  commands: [accountsGroup, tokensGroup, settingsGroup, queuesGroup, mediaGroup, feedsGroup, domainsGroup],
+  commands: [accountsGroup, tokensGroup, settingsGroup, queuesGroup, mediaGroup, feedsGroup, domainsGroup, vapidGroup, searchGroup, announcementsGroup, backupCommand],
 };

@@ -4,6 +4,7 @@ import { log } from "../../infra/log";
 import type { Command } from "../command";
 import { boot } from "../boot";
 import { runUntilSignal } from "../lifecycle";
+import { startMetricsListener } from "./metrics-listener";
 
 export const schedulerCommand: Command = {
   name: "scheduler",
@@ -15,6 +16,7 @@ export const schedulerCommand: Command = {
     return runUntilSignal(
       [
         { name: "scheduler", stop: scheduler.stop },
+        ...startMetricsListener(booted.context, "scheduler"),
         { name: "connections", stop: booted.close },
       ],
       booted.context.config.shutdownTimeoutMs,

@@ -3,6 +3,7 @@ import { intFlag, type Command } from "../command";
 import { boot } from "../boot";
 import { runUntilSignal } from "../lifecycle";
 import { listen } from "./serve";
+import { startMetricsListener } from "./metrics-listener";
 
 export const streamingCommand: Command = {
   name: "streaming",
@@ -17,6 +18,6 @@ export const streamingCommand: Command = {
     const hub = createStreamingHub(booted.context);
     const server = listen(buildStreamingApp(booted.context, hub), "streaming", (values.bind as string) ?? config.bind, port ?? config.streamingPort);
     // Sockets first (close 1001, clients reconnect elsewhere), so the server's stop has no stream to wait for.
-    return runUntilSignal([{ name: "streaming clients", stop: () => hub.close() }, server, { name: "connections", stop: booted.close }], config.shutdownTimeoutMs);
+    return runUntilSignal([{ name: "streaming clients", stop: () => hub.close() }, server, ...startMetricsListener(booted.context, "streaming"), { name: "connections", stop: booted.close }], config.shutdownTimeoutMs);
   },
 };

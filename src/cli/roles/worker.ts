@@ -5,6 +5,7 @@ import { log } from "../../infra/log";
 import { UsageError, intFlag, type Command } from "../command";
 import { boot } from "../boot";
 import { runUntilSignal } from "../lifecycle";
+import { startMetricsListener } from "./metrics-listener";
 
 export const workerCommand: Command = {
   name: "worker",
@@ -13,7 +14,7 @@ export const workerCommand: Command = {
   options: { queues: { type: "string" }, concurrency: { type: "string" } },
   optionHelp: {
     queues: `comma-separated queues to consume (default: all of ${QUEUE_NAMES.join(",")})`,
-    concurrency: "jobs processed at once per queue (default WORKER_CONCURRENCY or 5)",
+    concurrency: "jobs processed at once per queue (default WORKER_CONCURRENCY or 5; push and pull run 10x)",
   },
   async run({ values }) {
     let queues: QueueName[];
@@ -37,6 +38,7 @@ export const workerCommand: Command = {
     return runUntilSignal(
       [
         { name: "workers", stop: () => running.close(Math.max(config.shutdownTimeoutMs - 2000, 1000)) },
+        ...startMetricsListener(booted.context, "worker"),
         { name: "connections", stop: booted.close },
       ],
       config.shutdownTimeoutMs,

@@ -4,6 +4,7 @@
  */
 import type { AppContext } from "../../infra/context";
 import { ApiError } from "../../infra/errors";
+import { screenSignUp } from "../admin/service";
 import { enqueueMail } from "../mail/service";
 import { getSetting } from "../settings/service";
 import { messageFor } from "./rules";
@@ -37,12 +38,14 @@ export async function register(context: AppContext, input: Registration): Promis
     const details = { agreement: [{ error: "ERR_ACCEPTED" as const, description: "must be accepted" }] };
     throw ApiError.unprocessable(messageFor(details), { details });
   }
+  // E-mail domain and IP blocks (admin API): refuse, or require approval even in open mode.
+  const screening = await screenSignUp(context.sql, { email: input.email, ip: input.ip });
   const created = await createLocalAccount(context.sql, context.config, {
     username: input.username,
     email: input.email,
     password: input.password,
     locale: input.locale,
-    approved: mode === "open",
+    approved: mode === "open" && !screening.requireApproval,
     reason: mode === "approved" ? (input.reason ?? null) : null,
     signUpIp: input.ip ?? null,
   });

@@ -1,4 +1,5 @@
 /** SQL for accounts and users. Only the accounts feature touches these tables. */
+import { forgetSignIns } from "../auth/sign-in-cache";
 import type { Db, Sql } from "../../infra/db";
 import type { RoleName } from "./rules";
 
@@ -154,10 +155,12 @@ export async function updateUser(
   const columns = Object.keys(changes) as (keyof typeof changes)[];
   if (columns.length === 0) return;
   await sql`update users set ${sql(changes as Record<string, unknown>, ...columns)}, updated_at = now() where id = ${userId}`;
+  forgetSignIns(); // role, approval, disabling… decide what its tokens may do
 }
 
 export async function deleteAccount(sql: Db, accountId: string): Promise<void> {
   await sql`delete from accounts where id = ${accountId}`;
+  forgetSignIns();
 }
 
 // ---- Reading accounts for the API, local or (later) remote, with the user when there is one ----

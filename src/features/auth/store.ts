@@ -1,4 +1,5 @@
 /** SQL for OAuth applications, grants, tokens and web sessions. Only the auth feature touches these tables. */
+import { forgetSignIns } from "./sign-in-cache";
 import type { Db } from "../../infra/db";
 
 export interface TokenRow {
@@ -44,6 +45,7 @@ export async function revokeTokenById(sql: Db, id: string, userId?: string): Pro
   const rows = userId
     ? await sql`update oauth_access_tokens set revoked_at = now() where id = ${id} and user_id = ${userId} and revoked_at is null returning id`
     : await sql`update oauth_access_tokens set revoked_at = now() where id = ${id} and revoked_at is null returning id`;
+  forgetSignIns();
   return rows.length > 0;
 }
 
@@ -51,6 +53,7 @@ export async function revokeTokenByHash(sql: Db, tokenHash: string, applicationI
   const rows = applicationId
     ? await sql`update oauth_access_tokens set revoked_at = now() where token_hash = ${tokenHash} and application_id = ${applicationId} and revoked_at is null returning id`
     : await sql`update oauth_access_tokens set revoked_at = now() where token_hash = ${tokenHash} and revoked_at is null returning id`;
+  forgetSignIns();
   return rows.length > 0;
 }
 
@@ -182,6 +185,7 @@ export async function findReusableToken(sql: Db, userId: string, applicationId: 
 export async function revokeAllTokensForUser(sql: Db, userId: string): Promise<void> {
   await sql`update oauth_access_tokens set revoked_at = now() where user_id = ${userId} and revoked_at is null`;
   await sql`update oauth_access_grants set expires_at = least(expires_at, now()) where user_id = ${userId} and used_at is null`;
+  forgetSignIns();
 }
 
 // ── Browser sessions ───────────────────────────────────────────────────────────────────────────────────

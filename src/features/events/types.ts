@@ -11,9 +11,15 @@ export type DomainEvent =
   | { type: "status.favourited"; statusId: string; accountId: string }
   | { type: "account.followed"; accountId: string; targetAccountId: string }
   | { type: "account.follow_requested"; accountId: string; targetAccountId: string }
-  | { type: "account.unfollowed"; accountId: string; targetAccountId: string }
+  | { type: "account.unfollowed"; accountId: string; targetAccountId: string; followId?: string; followUri?: string | null; initiatedBy?: string }
   | { type: "account.blocked"; accountId: string; targetAccountId: string }
-  | { type: "notification.created"; notificationId: string; accountId: string };
+  | { type: "status.unfavourited"; statusId: string; accountId: string }
+  | { type: "account.follow_rejected"; accountId: string; targetAccountId: string; followId: string; followUri: string | null }
+  | { type: "account.unblocked"; accountId: string; targetAccountId: string; blockId: string }
+  | { type: "account.unmuted"; accountId: string; targetAccountId: string }
+  | { type: "account.updated"; accountId: string }
+  | { type: "notification.created"; notificationId: string; accountId: string }
+  | { type: "report.created"; reportId: string; accountId: string; targetAccountId: string };
 
 export type DomainEventType = DomainEvent["type"];
 export type EventOf<T extends DomainEventType> = Extract<DomainEvent, { type: T }>;

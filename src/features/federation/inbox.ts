@@ -2,11 +2,13 @@
  * Processing inbound activities (the `activitypub.process` job on `ingress`). The inbox edge has already
  * checked the HTTP signature and that its key belongs to the activity's actor.
  *
- * What is handled so far: the sending actor is stored or refreshed (older than a day → refetched); an
- * actor's Delete of itself removes that remote account; an Update of the actor refreshes it. Activities the
- * social core cannot take from remote actors yet (Create, Like, Announce, Follow, Undo, Accept, Reject,
- * Block, Flag, Move, Add, Remove…) are logged and dropped — TODO(issue 6): hand them to the statuses, graph
- * and interactions services once those accept remote input.
+ * The sending actor is stored or refreshed first (older than a day → refetched); an actor's Delete of
+ * itself removes that remote account and an Update of the actor refreshes it. Everything else goes to one
+ * handler per activity type (handlers/): Create, Update (of a post), Delete (of a post), Announce, Like /
+ * EmojiReact (and Misskey's Like with a reaction), Undo, Follow, Accept, Reject, Block, Flag, Move, Add /
+ * Remove (pinned posts). Unknown types are logged and dropped. Accounts of a silenced domain are silenced as
+ * they arrive; suspended domains never get here (the inbox drops them at the door). A handler answers with
+ * an outcome ("created", "ignored: why", …) for logs and tests; ignoring is not an error.
  *
  * Once: a processed activity id is remembered for a week, so a replay that gets past the queue's job-id
  * dedupe (the job record is dropped after a day) is still a no-op. Safe to run twice.
@@ -16,7 +18,20 @@ import type { AppContext } from "../../infra/context";
 import { log } from "../../infra/log";
 import { FetchFailed } from "./fetch";
 import { forgetKeysOf } from "./keys";
-import { deleteRemoteByUri, ensureRemoteActor, fetchRemoteActor, findRemoteByUri, ACTOR_TYPES } from "./remote-accounts";
+import { deleteRemoteByUri, ensureRemoteActor, fetchRemoteActor, findRemoteByUri, ACTOR_TYPES, type AccountRow } from "./remote-accounts";
+import { handleAnnounce } from "./handlers/announce";
+import { handleCreate } from "./handlers/create";
+import { handleDeleteObject } from "./handlers/delete";
+import { handleAdd, handleRemove } from "./handlers/featured";
+import { handleFlag } from "./handlers/flag";
+import { handleAccept, handleBlock, handleFollow, handleReject } from "./handlers/follow";
+import { handleLike } from "./handlers/like";
+import { handleMove } from "./handlers/move";
+import * as inbound from "./handlers/store";
+import type { Inbound, Outcome } from "./handlers/types";
+import { handleUndo } from "./handlers/undo";
+import { handleUpdateNote } from "./handlers/update";
+import { findDomainBlockCovering } from "./store";
 
 const SEEN_TTL_SECONDS = 7 * 24 * 3600;
 
@@ -49,7 +64,44 @@ function typeOf(value: unknown): string {
 }
 
 export interface ProcessResult {
-  outcome: "duplicate" | "actor_deleted" | "actor_updated" | "unsupported";
+  /** "duplicate", "actor_deleted", "actor_updated", "unsupported", or what a handler did ("created", "ignored: …"). */
+  outcome: Outcome;
+}
+
+const HANDLERS: Record<string, (input: Inbound) => Promise<Outcome>> = {
+  Create: handleCreate,
+  Update: handleUpdateNote,
+  Delete: handleDeleteObject,
+  Announce: handleAnnounce,
+  Like: handleLike,
+  EmojiReact: handleLike,
+  Undo: handleUndo,
+  Follow: handleFollow,
+  Accept: handleAccept,
+  Reject: handleReject,
+  Block: handleBlock,
+  Flag: handleFlag,
+  Move: handleMove,
+  Add: handleAdd,
+  Remove: handleRemove,
+};
+
+// Domain blocks change rarely and every activity asks: a short per-process memory saves a query each time.
+const SEVERITY_TTL_MS = 30_000;
+const severities = new Map<string, { severity: string | undefined; at: number }>();
+
+/** Forget the remembered severities (a block changed in this process; tests). Others see it within 30 s. */
+export function forgetDomainSeverities(): void {
+  severities.clear();
+}
+
+async function domainSeverity(context: AppContext, domain: string): Promise<string | undefined> {
+  const cached = severities.get(domain);
+  if (cached && Date.now() - cached.at < SEVERITY_TTL_MS) return cached.severity;
+  const severity = (await findDomainBlockCovering(context.sql, domain))?.severity;
+  if (severities.size > 10_000) severities.clear();
+  severities.set(domain, { severity, at: Date.now() });
+  return severity;
 }
 
 export async function processActivity(context: AppContext, activity: Activity, key: string): Promise<ProcessResult> {
@@ -79,16 +131,25 @@ async function handle(context: AppContext, activity: Activity): Promise<ProcessR
     return { outcome: "actor_updated" };
   }
 
+  let actor: AccountRow | undefined;
   try {
-    await ensureRemoteActor(context, actorUri);
+    actor = await ensureRemoteActor(context, actorUri);
   } catch (error) {
     // A transient failure is worth a retry of the whole job; a permanent one is not (the activity itself
     // is not processed yet either way).
     if (error instanceof FetchFailed && error.transient) throw error;
     log.warn("could not refresh a remote actor", { actor: actorUri, error: (error as Error).message });
+    actor = await findRemoteByUri(context.sql, actorUri);
   }
-  // TODO(issue 6): Create/Update(Note), Follow, Accept, Reject, Undo, Like, Announce, Block, Flag, Move,
-  // Add/Remove need the social core's services to accept remote actors; until then they are dropped here.
-  log.info("activity not handled yet (issue 6)", { type, id: activity.id, actor: actorUri });
-  return { outcome: "unsupported" };
+  const handler = HANDLERS[type];
+  if (!handler || !actor) {
+    log.info("activity not handled", { type, id: activity.id, actor: actorUri, known: actor !== undefined });
+    return { outcome: "unsupported" };
+  }
+  if (!actor.silenced_at && (await domainSeverity(context, actor.domain ?? "")) === "silence") {
+    await inbound.silenceIfUnsilenced(context.sql, actor.id);
+  }
+  const outcome = await handler({ context, activity, actor });
+  log.debug("activity processed", { type, id: activity.id, actor: actorUri, outcome });
+  return { outcome };
 }

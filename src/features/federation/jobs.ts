@@ -1,14 +1,28 @@
 /**
+ * Federation jobs.
+ *
  * activitypub.process, on `ingress`: one inbound activity, already signature-checked at the inbox.
  * 8 tries from 30 s doubling (Mastodon's ProcessingWorker retries 8 times); a permanently bad activity ends
  * in the failed set with its reason. The job id is derived from the activity id (see the inbox edge), so a
  * replay that arrives while the first is queued or recently done is not queued again.
+ *
+ * federation.fetch-parent, on `pull`: a reply arrived before its parent (Mastodon's ThreadResolveWorker).
+ * The parent is fetched with a signed GET and stored, which may queue its own parent in turn, up to
+ * MAX_THREAD_DEPTH; then the reply is linked to it.
  */
 import { UnrecoverableError } from "bullmq";
 import * as v from "valibot";
 import { defineJob } from "../../infra/queues/registry";
 import { FetchFailed } from "./fetch";
 import { processActivity } from "./inbox";
+import { linkParent } from "./handlers/create";
+
+function permanent(error: unknown): never {
+  // The other side said something that will not change on a retry (not an actor, 404, 410…): straight
+  // to the failed set with the reason, instead of pointless tries.
+  if (error instanceof FetchFailed && !error.transient) throw new UnrecoverableError(error.message);
+  throw error;
+}
 
 export const processActivityJob = defineJob({
   name: "activitypub.process",
@@ -25,10 +39,26 @@ export const processActivityJob = defineJob({
     try {
       await processActivity(context, payload.activity, payload.key);
     } catch (error) {
-      // The other side said something that will not change on a retry (not an actor, 404, 410…): straight
-      // to the failed set with the reason, instead of eight pointless tries.
-      if (error instanceof FetchFailed && !error.transient) throw new UnrecoverableError(error.message);
-      throw error;
+      permanent(error);
+    }
+  },
+});
+
+export const fetchParentJob = defineJob({
+  name: "federation.fetch-parent",
+  queue: "pull",
+  schema: v.object({
+    statusId: v.pipe(v.string(), v.regex(/^[0-9]{1,19}$/)),
+    parentUri: v.pipe(v.string(), v.maxLength(2048), v.url()),
+    depth: v.pipe(v.number(), v.integer(), v.minValue(1), v.maxValue(100)),
+  }),
+  attempts: 5,
+  backoffMs: 30_000,
+  async handler(payload, context) {
+    try {
+      await linkParent(context, payload.statusId, payload.parentUri, payload.depth);
+    } catch (error) {
+      permanent(error);
     }
   },
 });

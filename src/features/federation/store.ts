@@ -3,7 +3,7 @@
  * accounts stay the accounts feature's), instance domain blocks, and read-only counts for NodeInfo and the
  * actor collections. Tables owned by other features (statuses, follows) are only ever read here.
  */
-import type { Db } from "../../infra/db";
+import type { Db, Sql } from "../../infra/db";
 import type { AccountRow } from "../accounts/store";
 
 // ---- instance actor ----
@@ -89,6 +89,7 @@ export interface DomainBlockRow {
   reject_reports: boolean;
   private_comment: string | null;
   public_comment: string | null;
+  obfuscate: boolean;
   created_at: Date;
 }
 
@@ -122,6 +123,124 @@ export async function findDomainBlockCovering(sql: Db, host: string): Promise<Do
   const [row] = await sql<DomainBlockRow[]>`
     select * from domain_blocks where domain in ${sql(candidates)} order by length(domain) desc limit 1`;
   return row;
+}
+
+export type DomainBlockFields = Pick<DomainBlockRow, "domain" | "severity" | "reject_media" | "reject_reports" | "private_comment" | "public_comment" | "obfuscate">;
+const BLOCK_COLUMNS = ["domain", "severity", "reject_media", "reject_reports", "private_comment", "public_comment", "obfuscate"] as const;
+
+/** Insert or replace every field of a block (CSV import, admin API); the id of an existing block is kept. */
+export async function putDomainBlock(sql: Db, block: DomainBlockFields): Promise<DomainBlockRow> {
+  const [row] = await sql<DomainBlockRow[]>`
+    insert into domain_blocks ${sql(block, ...BLOCK_COLUMNS)}
+    on conflict (domain) do update set severity = excluded.severity, reject_media = excluded.reject_media,
+      reject_reports = excluded.reject_reports, private_comment = excluded.private_comment,
+      public_comment = excluded.public_comment, obfuscate = excluded.obfuscate, updated_at = now()
+    returning *`;
+  return row!;
+}
+
+/** Many blocks at once (CSV import): multi-row upserts of 1,000, so 10,000 lines are ten statements, not 10,000. */
+export async function putDomainBlocks(sql: Db, blocks: DomainBlockFields[]): Promise<void> {
+  for (let i = 0; i < blocks.length; i += 1000) {
+    await sql`
+      insert into domain_blocks ${sql(blocks.slice(i, i + 1000), ...BLOCK_COLUMNS)}
+      on conflict (domain) do update set severity = excluded.severity, reject_media = excluded.reject_media,
+        reject_reports = excluded.reject_reports, private_comment = excluded.private_comment,
+        public_comment = excluded.public_comment, obfuscate = excluded.obfuscate, updated_at = now()`;
+  }
+}
+
+export async function findDomainBlockById(sql: Db, id: string): Promise<DomainBlockRow | undefined> {
+  const [row] = await sql<DomainBlockRow[]>`select * from domain_blocks where id = ${id}`;
+  return row;
+}
+
+export async function findDomainBlock(sql: Db, domain: string): Promise<DomainBlockRow | undefined> {
+  const [row] = await sql<DomainBlockRow[]>`select * from domain_blocks where domain = ${domain}`;
+  return row;
+}
+
+export async function deleteDomainBlockById(sql: Db, id: string): Promise<DomainBlockRow | undefined> {
+  const [row] = await sql<DomainBlockRow[]>`delete from domain_blocks where id = ${id} returning *`;
+  return row;
+}
+
+/** One page of blocks by id, newest first (admin API); `page` comes from api/pagination's pageWhere on x.id. */
+export async function pageDomainBlocks(sql: Db, page: { where: unknown; order: unknown; limit: number }): Promise<DomainBlockRow[]> {
+  return sql<DomainBlockRow[]>`select * from domain_blocks x where ${page.where as never} order by ${page.order as never} limit ${page.limit}`;
+}
+
+// ---- domain allows (limited federation mode) ----
+
+export interface DomainAllowRow {
+  id: string;
+  domain: string;
+  created_at: Date;
+}
+
+export async function listDomainAllows(sql: Db): Promise<DomainAllowRow[]> {
+  return sql<DomainAllowRow[]>`select * from domain_allows order by domain`;
+}
+
+export async function pageDomainAllows(sql: Db, page: { where: unknown; order: unknown; limit: number }): Promise<DomainAllowRow[]> {
+  return sql<DomainAllowRow[]>`select * from domain_allows x where ${page.where as never} order by ${page.order as never} limit ${page.limit}`;
+}
+
+export async function insertDomainAllow(sql: Db, domain: string): Promise<DomainAllowRow> {
+  const [row] = await sql<DomainAllowRow[]>`
+    insert into domain_allows (domain) values (${domain})
+    on conflict (domain) do update set updated_at = now() returning *`;
+  return row!;
+}
+
+export async function findDomainAllowById(sql: Db, id: string): Promise<DomainAllowRow | undefined> {
+  const [row] = await sql<DomainAllowRow[]>`select * from domain_allows where id = ${id}`;
+  return row;
+}
+
+export async function deleteDomainAllow(sql: Db, where: { id: string } | { domain: string }): Promise<boolean> {
+  const rows = "id" in where
+    ? await sql`delete from domain_allows where id = ${where.id} returning id`
+    : await sql`delete from domain_allows where domain = ${where.domain} returning id`;
+  return rows.length > 0;
+}
+
+export async function isDomainAllowed(sql: Db, candidates: string[]): Promise<boolean> {
+  const rows = await sql`select 1 from domain_allows where domain in ${sql(candidates)} limit 1`;
+  return rows.length > 0;
+}
+
+// ---- purging a suspended domain's cached content ----
+
+/** Which of these domains have cached remote accounts (on the domain itself or a subdomain)? */
+export async function domainsWithAccounts(sql: Db, domains: string[]): Promise<string[]> {
+  if (domains.length === 0) return [];
+  const rows = await sql<{ domain: string }[]>`
+    select d.domain from unnest(${domains}::text[]) as d(domain)
+    where exists (select 1 from accounts a where a.domain is not null
+                  and (lower(a.domain) = d.domain or lower(a.domain) like '%.' || d.domain))`;
+  return rows.map((r) => r.domain);
+}
+
+/**
+ * Delete up to `limit` remote accounts of a domain (and its subdomains); statuses, media rows, follows and
+ * the rest cascade. Returns the storage keys of the deleted media so their files can be removed too.
+ */
+export async function deleteRemoteAccountsBatch(sql: Sql, domain: string, limit: number): Promise<{ accounts: number; keys: string[] }> {
+  return sql.begin(async (tx) => {
+    const ids = (
+      await tx<{ id: string }[]>`
+        select id from accounts
+        where domain is not null and (lower(domain) = ${domain} or lower(domain) like ${"%." + domain.replace(/[\\%_]/g, "\\$&")})
+        order by id limit ${limit} for update skip locked`
+    ).map((r) => r.id);
+    if (ids.length === 0) return { accounts: 0, keys: [] };
+    const media = await tx<{ file_key: string | null; small_key: string | null; upload_key: string | null }[]>`
+      select file_key, small_key, upload_key from media_attachments where account_id in ${tx(ids)}`;
+    await tx`delete from accounts where id in ${tx(ids)}`;
+    const keys = media.flatMap((m) => [m.file_key, m.small_key, m.upload_key]).filter((k): k is string => !!k);
+    return { accounts: ids.length, keys };
+  }) as Promise<{ accounts: number; keys: string[] }>;
 }
 
 // ---- read-only counts (NodeInfo, actor collections) ----

@@ -5,6 +5,14 @@
  * its domain events (account.followed, account.follow_requested, account.unfollowed, account.blocked) are
  * published after the commit.
  *
+ * FEDERATION: a follow of a remote account is always a request (follow_requests, `requested: true`) whose
+ * row carries the Follow id we send (`uri`); delivery (features/federation/delivery.ts) turns the events into
+ * activities. For the inbox: a remote Follow → follow(remote, local, { uri: activity id }) (an unlocked
+ * target accepts at once and the Accept goes out; a locked one waits for authorize/reject); an Accept of our
+ * Follow → authorizeFollowRequest(context, remoteTarget, localRequesterId); a Reject →
+ * rejectFollowRequest(context, remoteTarget, localRequesterId); an Undo(Follow) → unfollow(remote, localId).
+ * Events whose acting account is remote are never delivered back out.
+ *
  * FOR OTHER FEATURES (timelines, notifications…): `isBlockedEitherWay(sql, a, b)` and
  * `activeMuteIds(sql, accountId)` answer the two questions every filter asks; an expired mute is no mute.
  */
@@ -19,7 +27,7 @@ import * as store from "./store";
 export type { FollowOptions, RelationshipRow, CursorRow, TagRow, AccountStatusFilter, Page } from "./store";
 
 type Actor = Pick<AccountRow, "id">;
-type Target = Pick<AccountRow, "id" | "locked" | "suspended_at">;
+type Target = Pick<AccountRow, "id" | "locked" | "suspended_at"> & { domain?: string | null };
 
 /** Mastodon's note limit (AccountNote::COMMENT_SIZE_LIMIT). */
 export const NOTE_MAX_LENGTH = 2000;
@@ -69,6 +77,22 @@ export async function follow(context: AppContext, actor: Actor, target: Target, 
       await store.updateFollowOptions(tx, "follows", actor.id, target.id, options);
       return;
     }
+    if (target.domain) {
+      // A remote account answers with Accept or Reject (handled by the inbox, which turns this request into a
+      // follow): until then the relationship shows `requested`. The Follow's id is fixed now, so the Accept
+      // that comes back can be matched, and an Undo names the same activity.
+      const existing = await store.findFollowRequest(tx, actor.id, target.id);
+      if (existing) {
+        await store.updateFollowOptions(tx, "follow_requests", actor.id, target.id, options);
+        return;
+      }
+      const self = await store.accountPlace(tx, actor.id);
+      const id = await store.newRowId(tx);
+      if (self && (await store.insertFollowRequestWithId(tx, id, actor.id, target.id, { ...options, uri: `${self.uri}#follows/${id}` }))) {
+        events.push({ type: "account.follow_requested", accountId: actor.id, targetAccountId: target.id });
+      }
+      return;
+    }
     if (target.locked) {
       if (await store.insertFollowRequest(tx, actor.id, target.id, options)) {
         events.push({ type: "account.follow_requested", accountId: actor.id, targetAccountId: target.id });
@@ -83,6 +107,7 @@ export async function follow(context: AppContext, actor: Actor, target: Target, 
       showReblogs: options.showReblogs ?? request?.show_reblogs,
       notify: options.notify ?? request?.notify,
       languages: options.languages !== undefined ? options.languages : request?.languages,
+      uri: options.uri ?? request?.uri,
     };
     if (await store.insertFollow(tx, actor.id, target.id, merged)) {
       await store.adjustFollowCounts(tx, actor.id, target.id, 1);
@@ -92,15 +117,23 @@ export async function follow(context: AppContext, actor: Actor, target: Target, 
   await publishAll(context, events);
 }
 
-/** Stop following `targetId`, and withdraw a pending request. Nothing to undo is fine. */
-export async function unfollow(context: AppContext, actor: Actor, targetId: string): Promise<void> {
+/**
+ * Stop following `targetId`, and withdraw a pending request. Nothing to undo is fine. `initiatedBy` is the
+ * account whose action this is when it is not the follower (the target removing a follower): delivery sends
+ * a Reject then, and an Undo(Follow) when the follower left.
+ */
+export async function unfollow(context: AppContext, actor: Actor, targetId: string, initiatedBy: string = actor.id): Promise<void> {
   const events: DomainEvent[] = [];
   await context.sql.begin(async (tx) => {
     await store.lockPair(tx, actor.id, targetId);
-    await store.deleteFollowRequest(tx, actor.id, targetId);
-    if (await store.deleteFollow(tx, actor.id, targetId)) {
+    const request = await store.deleteFollowRequest(tx, actor.id, targetId);
+    const follow = await store.deleteFollow(tx, actor.id, targetId);
+    if (follow) {
       await store.adjustFollowCounts(tx, actor.id, targetId, -1);
-      events.push({ type: "account.unfollowed", accountId: actor.id, targetAccountId: targetId });
+      events.push({ type: "account.unfollowed", accountId: actor.id, targetAccountId: targetId, followId: follow.id, followUri: follow.uri, initiatedBy });
+    } else if (request && (await store.accountPlace(tx, targetId))?.domain) {
+      // A request to a remote account is withdrawn with an Undo(Follow) as well (Mastodon's UnfollowService).
+      events.push({ type: "account.unfollowed", accountId: actor.id, targetAccountId: targetId, followId: request.id, followUri: request.uri, initiatedBy });
     }
   });
   await publishAll(context, events);
@@ -108,7 +141,7 @@ export async function unfollow(context: AppContext, actor: Actor, targetId: stri
 
 /** Make `followerId` stop following `actor` (POST /accounts/:id/remove_from_followers). */
 export async function removeFromFollowers(context: AppContext, actor: Actor, followerId: string): Promise<void> {
-  await unfollow(context, { id: followerId }, actor.id);
+  await unfollow(context, { id: followerId }, actor.id, actor.id);
 }
 
 /** Accept `requesterId`'s request to follow `actor`: the request becomes a follow. 404 when there is none. */
@@ -118,7 +151,7 @@ export async function authorizeFollowRequest(context: AppContext, actor: Actor, 
     await store.lockPair(tx, requesterId, actor.id);
     const request = await store.deleteFollowRequest(tx, requesterId, actor.id);
     if (!request) throw ApiError.notFound();
-    const options = { showReblogs: request.show_reblogs, notify: request.notify, languages: request.languages };
+    const options = { showReblogs: request.show_reblogs, notify: request.notify, languages: request.languages, uri: request.uri };
     if (await store.insertFollow(tx, requesterId, actor.id, options)) {
       await store.adjustFollowCounts(tx, requesterId, actor.id, 1);
       events.push({ type: "account.followed", accountId: requesterId, targetAccountId: actor.id });
@@ -131,6 +164,7 @@ export async function authorizeFollowRequest(context: AppContext, actor: Actor, 
 export async function rejectFollowRequest(context: AppContext, actor: Actor, requesterId: string): Promise<void> {
   const request = await store.deleteFollowRequest(context.sql, requesterId, actor.id);
   if (!request) throw ApiError.notFound();
+  await publishEvent(context, { type: "account.follow_rejected", accountId: requesterId, targetAccountId: actor.id, followId: request.id, followUri: request.uri });
 }
 
 // ---- blocks and mutes ----
@@ -143,10 +177,17 @@ export async function block(context: AppContext, actor: Actor, targetId: string)
     await store.lockPair(tx, actor.id, targetId);
     const created = await store.insertBlock(tx, actor.id, targetId);
     for (const [from, to] of [[actor.id, targetId], [targetId, actor.id]] as const) {
-      await store.deleteFollowRequest(tx, from, to);
-      if (await store.deleteFollow(tx, from, to)) {
+      const request = await store.deleteFollowRequest(tx, from, to);
+      const follow = await store.deleteFollow(tx, from, to);
+      if (follow) {
         await store.adjustFollowCounts(tx, from, to, -1);
-        events.push({ type: "account.unfollowed", accountId: from, targetAccountId: to });
+        events.push({ type: "account.unfollowed", accountId: from, targetAccountId: to, followId: follow.id, followUri: follow.uri, initiatedBy: actor.id });
+      } else if (request && from === actor.id) {
+        // The blocker's own pending request is withdrawn (an Undo(Follow) for a remote target).
+        events.push({ type: "account.unfollowed", accountId: from, targetAccountId: to, followId: request.id, followUri: request.uri, initiatedBy: actor.id });
+      } else if (request && from === targetId) {
+        // A pending request to the blocker is turned down (a Reject for a remote requester).
+        events.push({ type: "account.follow_rejected", accountId: from, targetAccountId: to, followId: request.id, followUri: request.uri });
       }
     }
     // An endorsement of someone you block makes no sense (and endorsing needs a follow, which is gone).
@@ -157,7 +198,8 @@ export async function block(context: AppContext, actor: Actor, targetId: string)
 }
 
 export async function unblock(context: AppContext, actor: Actor, targetId: string): Promise<void> {
-  await store.deleteBlock(context.sql, actor.id, targetId);
+  const blockId = await store.deleteBlock(context.sql, actor.id, targetId);
+  if (blockId) await publishEvent(context, { type: "account.unblocked", accountId: actor.id, targetAccountId: targetId, blockId });
 }
 
 /** Mute `targetId`; `durationSeconds` 0 means until unmuted. A repeated mute replaces the options. */
@@ -169,6 +211,8 @@ export async function mute(context: AppContext, actor: Actor, targetId: string, 
 
 export async function unmute(context: AppContext, actor: Actor, targetId: string): Promise<void> {
   await store.deleteMute(context.sql, actor.id, targetId);
+  // Home fan-out skipped the actor while muting: the posts it missed are merged back (Mastodon's UnmuteService).
+  await publishEvent(context, { type: "account.unmuted", accountId: actor.id, targetAccountId: targetId });
 }
 
 /**
@@ -187,8 +231,40 @@ export function normalizeDomain(input: string): string | undefined {
   }
 }
 
+/**
+ * Block a whole domain for one user: besides hiding it, follows to and from accounts there end (Mastodon's
+ * AfterBlockDomainFromAccountService): the user's follows are undone, that domain's followers are removed
+ * (a Reject tells their server), and pending requests both ways are dropped.
+ */
 export async function blockDomain(context: AppContext, actor: Actor, domain: string): Promise<void> {
-  await store.insertDomainBlock(context.sql, actor.id, domain);
+  const events: DomainEvent[] = [];
+  await context.sql.begin(async (tx) => {
+    await store.insertDomainBlock(tx, actor.id, domain);
+    const follows = await store.followsWithDomain(tx, actor.id, domain);
+    const requests = await store.followRequestsWithDomain(tx, actor.id, domain);
+    for (const follow of follows) {
+      await store.lockPair(tx, follow.account_id, follow.target_account_id);
+      if (!(await store.deleteFollow(tx, follow.account_id, follow.target_account_id))) continue;
+      await store.adjustFollowCounts(tx, follow.account_id, follow.target_account_id, -1);
+      events.push({
+        type: "account.unfollowed",
+        accountId: follow.account_id,
+        targetAccountId: follow.target_account_id,
+        followId: follow.id,
+        followUri: follow.uri,
+        initiatedBy: actor.id,
+      });
+    }
+    for (const request of requests) {
+      if (!(await store.deleteFollowRequest(tx, request.account_id, request.target_account_id))) continue;
+      events.push(
+        request.account_id === actor.id
+          ? { type: "account.unfollowed", accountId: actor.id, targetAccountId: request.target_account_id, followId: request.id, followUri: request.uri, initiatedBy: actor.id }
+          : { type: "account.follow_rejected", accountId: request.account_id, targetAccountId: actor.id, followId: request.id, followUri: request.uri },
+      );
+    }
+  });
+  await publishAll(context, events);
 }
 
 export async function unblockDomain(context: AppContext, actor: Actor, domain: string): Promise<void> {
@@ -287,4 +363,9 @@ export async function unfollowTag(context: AppContext, actor: Actor, input: stri
 
 export function followsTag(sql: Db, actor: Actor, tagId: string): Promise<boolean> {
   return store.followsTag(sql, actor.id, tagId);
+}
+
+/** The pending follow request a remote Accept / Reject names by our Follow's id (federation inbound). */
+export function findFollowRequestByUri(sql: Db, uri: string): Promise<store.FollowRow | undefined> {
+  return store.findFollowRequestByUri(sql, uri);
 }

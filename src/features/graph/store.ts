@@ -13,6 +13,8 @@ export interface FollowOptions {
   showReblogs?: boolean;
   notify?: boolean;
   languages?: string[] | null;
+  /** The ActivityPub Follow's id: a remote actor's, or the one we send for a local → remote request. */
+  uri?: string | null;
 }
 
 export interface FollowRow {
@@ -22,35 +24,78 @@ export interface FollowRow {
   show_reblogs: boolean;
   notify: boolean;
   languages: string[] | null;
+  uri: string | null;
 }
 
 // ---- follows and follow requests ----
 
 export async function findFollow(db: Db, accountId: string, targetId: string): Promise<FollowRow | undefined> {
-  const [row] = await db<FollowRow[]>`select id, account_id, target_account_id, show_reblogs, notify, languages
+  const [row] = await db<FollowRow[]>`select id, account_id, target_account_id, show_reblogs, notify, languages, uri
     from follows where account_id = ${accountId} and target_account_id = ${targetId}`;
   return row;
 }
 
 export async function findFollowRequest(db: Db, accountId: string, targetId: string): Promise<FollowRow | undefined> {
-  const [row] = await db<FollowRow[]>`select id, account_id, target_account_id, show_reblogs, notify, languages
+  const [row] = await db<FollowRow[]>`select id, account_id, target_account_id, show_reblogs, notify, languages, uri
     from follow_requests where account_id = ${accountId} and target_account_id = ${targetId}`;
   return row;
 }
 
 /** Insert a follow; true when it is new (false when it already existed). */
 export async function insertFollow(db: Db, accountId: string, targetId: string, options: FollowOptions): Promise<boolean> {
-  const rows = await db`insert into follows (account_id, target_account_id, show_reblogs, notify, languages)
-    values (${accountId}, ${targetId}, ${options.showReblogs ?? true}, ${options.notify ?? false}, ${options.languages ?? null})
+  const rows = await db`insert into follows (account_id, target_account_id, show_reblogs, notify, languages, uri)
+    values (${accountId}, ${targetId}, ${options.showReblogs ?? true}, ${options.notify ?? false}, ${options.languages ?? null}, ${options.uri ?? null})
     on conflict (account_id, target_account_id) do nothing returning id`;
   return rows.length > 0;
 }
 
 export async function insertFollowRequest(db: Db, accountId: string, targetId: string, options: FollowOptions): Promise<boolean> {
-  const rows = await db`insert into follow_requests (account_id, target_account_id, show_reblogs, notify, languages)
-    values (${accountId}, ${targetId}, ${options.showReblogs ?? true}, ${options.notify ?? false}, ${options.languages ?? null})
+  const rows = await db`insert into follow_requests (account_id, target_account_id, show_reblogs, notify, languages, uri)
+    values (${accountId}, ${targetId}, ${options.showReblogs ?? true}, ${options.notify ?? false}, ${options.languages ?? null}, ${options.uri ?? null})
     on conflict (account_id, target_account_id) do nothing returning id`;
   return rows.length > 0;
+}
+
+/** The id a new row will take, so a local → remote request can carry its Follow id from the start. */
+export async function newRowId(db: Db): Promise<string> {
+  const [row] = await db<{ id: string }[]>`select woolly_id()::text as id`;
+  return row!.id;
+}
+
+export async function insertFollowRequestWithId(db: Db, id: string, accountId: string, targetId: string, options: FollowOptions): Promise<boolean> {
+  const rows = await db`insert into follow_requests (id, account_id, target_account_id, show_reblogs, notify, languages, uri)
+    values (${id}, ${accountId}, ${targetId}, ${options.showReblogs ?? true}, ${options.notify ?? false}, ${options.languages ?? null}, ${options.uri ?? null})
+    on conflict (account_id, target_account_id) do nothing returning id`;
+  return rows.length > 0;
+}
+
+export interface AccountPlace {
+  id: string;
+  uri: string;
+  domain: string | null;
+}
+
+export async function accountPlace(db: Db, id: string): Promise<AccountPlace | undefined> {
+  const [row] = await db<AccountPlace[]>`select id, uri, domain from accounts where id = ${id}`;
+  return row;
+}
+
+/** Follows between `accountId` and accounts on `domain` (its subdomains, and any port on it), both directions. */
+export async function followsWithDomain(db: Db, accountId: string, domain: string): Promise<FollowRow[]> {
+  return db<FollowRow[]>`
+    select f.id, f.account_id, f.target_account_id, f.show_reblogs, f.notify, f.languages, f.uri
+    from follows f join accounts a on a.id = case when f.account_id = ${accountId} then f.target_account_id else f.account_id end
+    where (f.account_id = ${accountId} or f.target_account_id = ${accountId})
+      and (lower(regexp_replace(a.domain, ':[0-9]+$', '')) = ${domain} or lower(regexp_replace(a.domain, ':[0-9]+$', '')) like ${"%." + domain})`;
+}
+
+/** Pending requests between `accountId` and accounts on `domain`, both directions. */
+export async function followRequestsWithDomain(db: Db, accountId: string, domain: string): Promise<FollowRow[]> {
+  return db<FollowRow[]>`
+    select f.id, f.account_id, f.target_account_id, f.show_reblogs, f.notify, f.languages, f.uri
+    from follow_requests f join accounts a on a.id = case when f.account_id = ${accountId} then f.target_account_id else f.account_id end
+    where (f.account_id = ${accountId} or f.target_account_id = ${accountId})
+      and (lower(regexp_replace(a.domain, ':[0-9]+$', '')) = ${domain} or lower(regexp_replace(a.domain, ':[0-9]+$', '')) like ${"%." + domain})`;
 }
 
 /** Change only the options given (a follow repeated with new `reblogs` / `notify` / `languages`). */
@@ -66,13 +111,13 @@ export async function updateFollowOptions(db: Db, table: "follows" | "follow_req
 /** Delete a follow; the deleted row, or undefined when there was none. */
 export async function deleteFollow(db: Db, accountId: string, targetId: string): Promise<FollowRow | undefined> {
   const [row] = await db<FollowRow[]>`delete from follows where account_id = ${accountId} and target_account_id = ${targetId}
-    returning id, account_id, target_account_id, show_reblogs, notify, languages`;
+    returning id, account_id, target_account_id, show_reblogs, notify, languages, uri`;
   return row;
 }
 
 export async function deleteFollowRequest(db: Db, accountId: string, targetId: string): Promise<FollowRow | undefined> {
   const [row] = await db<FollowRow[]>`delete from follow_requests where account_id = ${accountId} and target_account_id = ${targetId}
-    returning id, account_id, target_account_id, show_reblogs, notify, languages`;
+    returning id, account_id, target_account_id, show_reblogs, notify, languages, uri`;
   return row;
 }
 
@@ -109,9 +154,10 @@ export async function insertBlock(db: Db, accountId: string, targetId: string): 
   return rows.length > 0;
 }
 
-export async function deleteBlock(db: Db, accountId: string, targetId: string): Promise<boolean> {
-  const rows = await db`delete from blocks where account_id = ${accountId} and target_account_id = ${targetId} returning id`;
-  return rows.length > 0;
+/** Delete a block; the deleted row's id, or undefined when there was none. */
+export async function deleteBlock(db: Db, accountId: string, targetId: string): Promise<string | undefined> {
+  const [row] = await db<{ id: string }[]>`delete from blocks where account_id = ${accountId} and target_account_id = ${targetId} returning id`;
+  return row?.id;
 }
 
 export async function blocks(db: Db, accountId: string, targetId: string): Promise<boolean> {
@@ -351,4 +397,11 @@ export async function accountStatusIds(db: Db, accountId: string, filter: Accoun
   const where = parts.reduce((a, b) => db`${a} and ${b}`);
   const rows = await db<{ id: string }[]>`select s.id from statuses s where ${where} order by ${page.order} limit ${page.limit}`;
   return rows.map((r) => r.id);
+}
+
+/** A pending request by its Follow id (an Accept or Reject names our Follow by id). */
+export async function findFollowRequestByUri(db: Db, uri: string): Promise<FollowRow | undefined> {
+  const [row] = await db<FollowRow[]>`select id, account_id, target_account_id, show_reblogs, notify, languages, uri
+    from follow_requests where uri = ${uri}`;
+  return row;
 }

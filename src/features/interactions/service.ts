@@ -112,6 +112,7 @@ export async function unfavouriteStatus(context: AppContext, actor: LocalAccount
   const removed = await context.sql.begin((tx) => store.deleteMark(tx, "favourites", actor.id, status.id));
   // The favourite's notification goes with it, as Mastodon's dependent notification does.
   if (removed) await forgetNotification(context.sql, { accountId: status.account_id, fromAccountId: actor.id, type: "favourite", statusId: status.id });
+  if (removed) await publishEvent(context, { type: "status.unfavourited", statusId: status.id, accountId: actor.id });
   return status.id;
 }
 

@@ -177,3 +177,22 @@ export async function insertConversationMute(sql: Db, accountId: string, convers
 export async function deleteConversationMute(sql: Db, accountId: string, conversationId: string): Promise<void> {
   await sql`delete from conversation_mutes where account_id = ${accountId} and conversation_id = ${conversationId}`;
 }
+
+/**
+ * A remote account's boost (federation inbound): the uri is the Announce's id, the time its `published`.
+ * Undefined when that boost is already stored (same uri, or this account already boosts the status).
+ */
+export async function insertRemoteReblog(
+  tx: Db,
+  input: { accountId: string; originalId: string; visibility: Visibility; uri: string; publishedAt: Date },
+): Promise<string | undefined> {
+  const [row] = await tx<{ id: string }[]>`
+    insert into statuses (id, account_id, reblog_of_id, visibility, uri, url, local, created_at)
+    values (woolly_id(${input.publishedAt}), ${input.accountId}, ${input.originalId}, ${input.visibility}, ${input.uri}, null, false, ${input.publishedAt})
+    on conflict do nothing
+    returning id`;
+  if (!row) return undefined;
+  await tx`update statuses set reblogs_count = reblogs_count + 1 where id = ${input.originalId}`;
+  await tx`update accounts set statuses_count = statuses_count + 1, last_status_at = now() where id = ${input.accountId}`;
+  return row.id;
+}

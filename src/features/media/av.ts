@@ -1,14 +1,17 @@
 /**
  * Video and audio. With ffprobe/ffmpeg on PATH we read duration, dimensions, frame rate and bitrate, enforce
  * Mastodon's video limits and grab the first frame as the preview. Without them the file is stored as
- * uploaded, typed from its sniffed container, with no meta: nothing here transcodes (so container metadata
- * is NOT stripped from video/audio yet — see the issue's leftovers).
+ * uploaded, typed from its sniffed container; for MP4/QuickTime the headers still give width, height and
+ * duration (mp4.ts), and the pixel limit is applied from them. Other containers get no meta. There is no
+ * preview frame without ffmpeg. Nothing here transcodes (so container metadata is NOT stripped from
+ * video/audio yet — see the issue's leftovers).
  */
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ApiError } from "../../infra/errors";
 import { VIDEO_FRAME_RATE_LIMIT, VIDEO_MATRIX_LIMIT } from "./limits";
+import { readMp4 } from "./mp4";
 import type { MediaKind, Sniffed } from "./sniff";
 
 export interface MediaCapabilities {
@@ -57,7 +60,7 @@ const rate = (text: string | undefined) => {
 
 export async function probeAv(bytes: Uint8Array, sniffed: Sniffed): Promise<AvResult> {
   const caps = mediaCapabilities();
-  if (!caps.ffprobe) return { kind: sniffed.kind, original: null };
+  if (!caps.ffprobe) return withoutProbe(bytes, sniffed);
   const dir = await mkdtemp(join(tmpdir(), "woolly-av-"));
   const path = join(dir, `input.${sniffed.ext}`);
   try {
@@ -98,4 +101,20 @@ export async function probeAv(bytes: Uint8Array, sniffed: Sniffed): Promise<AvRe
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+const ISO_CONTAINERS = new Set(["video/mp4", "video/quicktime", "audio/mp4"]);
+
+/** What the container headers tell without ffprobe (MP4/QuickTime only); the sniffed kind otherwise. */
+function withoutProbe(bytes: Uint8Array, sniffed: Sniffed): AvResult {
+  const info = ISO_CONTAINERS.has(sniffed.contentType) ? readMp4(bytes) : undefined;
+  if (!info) return { kind: sniffed.kind, original: null };
+  const timing = info.duration ? { duration: info.duration, bitrate: Math.round((bytes.byteLength * 8) / info.duration) } : {};
+  if (!info.video) {
+    // Sound only: audio, as ffprobe would say; a file with no track we know of keeps its sniffed kind.
+    return { kind: info.hasAudio ? "audio" : sniffed.kind, original: Object.keys(timing).length ? timing : null };
+  }
+  const { width, height } = info.video;
+  if (width * height > VIDEO_MATRIX_LIMIT) throw ApiError.unprocessable(`${width}x${height} videos are not supported`);
+  return { kind: "video", original: { width, height, ...timing } };
 }

@@ -4,10 +4,13 @@
  *   Bad input marks the row failed at once; storage trouble is retried, and after the last try the row is
  *   marked failed too, so clients polling GET /api/v1/media/:id get an answer.
  * - media.remove_orphans (scheduler, hourly): unattached uploads older than a day, in batches of 500.
+ * - media.evict_remote_cache (scheduler, hourly): cached remote media past MEDIA_CACHE_RETENTION_PERIOD, then
+ *   least recently viewed until under MEDIA_CACHE_MAX_SIZE (cache.ts).
  */
 import * as v from "valibot";
 import { log } from "../../infra/log";
 import { defineJob } from "../../infra/queues/registry";
+import { evictRemoteCache, retentionDays } from "./cache";
 import { giveUp, processPending, removeOrphans } from "./service";
 
 const PROCESS_ATTEMPTS = 3;
@@ -37,5 +40,17 @@ export const removeOrphansJob = defineJob({
   async handler(_payload, context) {
     const removed = await removeOrphans(context);
     if (removed.count > 0) log.info("orphaned media removed", { ...removed });
+  },
+});
+
+export const evictRemoteCacheJob = defineJob({
+  name: "media.evict_remote_cache",
+  queue: "scheduler",
+  schema: v.object({}),
+  attempts: 3,
+  backoffMs: 60_000,
+  async handler(_payload, context) {
+    const report = await evictRemoteCache(context, { retentionDays: await retentionDays(context), maxBytes: context.config.mediaCache.maxBytes });
+    if (report.byAge.count + report.byBudget.count > 0) log.info("cached remote media evicted", { ...report });
   },
 });

@@ -61,7 +61,7 @@ async function readChecked(blob: Blob, what: "File" | "Thumbnail", imagesOnly: b
 
 const tooBig = (what: string, limit: number) => ApiError.unprocessable(`Validation failed: ${what} file size must be less than ${limit / MB} MB`);
 
-interface Output {
+export interface Output {
   type: store.MediaType;
   original: { data: Uint8Array; contentType: string; ext: string };
   small?: ImageVariant;
@@ -70,7 +70,7 @@ interface Output {
 }
 
 /** Everything CPU-bound: one upload in, the files and meta to store out. */
-async function processFile(bytes: Uint8Array, sniffed: Sniffed): Promise<Output> {
+export async function processFile(bytes: Uint8Array, sniffed: Sniffed): Promise<Output> {
   if (sniffed.kind === "image") {
     const image = await processImage(bytes, sniffed);
     return {
@@ -95,7 +95,7 @@ async function processFile(bytes: Uint8Array, sniffed: Sniffed): Promise<Output>
 }
 
 /** Store files under new keys; if any write fails, remove the ones already written and rethrow. */
-async function putAll(storage: Storage, files: { key: string; data: Uint8Array; contentType: string; private?: boolean }[]): Promise<void> {
+export async function putAll(storage: Storage, files: { key: string; data: Uint8Array; contentType: string; private?: boolean }[]): Promise<void> {
   const written: string[] = [];
   try {
     for (const file of files) {
@@ -112,7 +112,7 @@ async function putAll(storage: Storage, files: { key: string; data: Uint8Array; 
   }
 }
 
-async function deleteQuietly(storage: Storage, keys: (string | null)[]): Promise<void> {
+export async function deleteQuietly(storage: Storage, keys: (string | null)[]): Promise<void> {
   const present = keys.filter((k): k is string => !!k);
   if (present.length === 0) return;
   await storage.delete(present).catch((error) => log.warn("media files could not be deleted", { keys: present, error: (error as Error).message }));
@@ -331,6 +331,8 @@ export async function removeOrphans(
 }
 
 export const mediaUsage = store.usage;
+/** Count and bytes of remote media that currently holds a cached copy. */
+export const cachedRemoteMedia = store.cachedRemoteTotals;
 
 const MAX_ID = 9223372036854775807n;
 function isId(text: string): boolean {

@@ -27,6 +27,10 @@ export interface MediaRow {
   focus: Focus | null;
   processing: Processing;
   remote_url: string | null;
+  /** The unguessable part of this row's /media_proxy URLs (migration 0019). */
+  proxy_token: string;
+  /** Remote media: when the cached copy was last viewed (at most hourly); null while not cached. */
+  cache_accessed_at: Date | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -192,4 +196,123 @@ export async function findByIds(db: Db, ids: string[]): Promise<MediaRow[]> {
 
 export async function setScheduled(db: Db, scheduledStatusId: string, ids: string[]): Promise<void> {
   await db`update media_attachments set scheduled_status_id = ${scheduledStatusId}, updated_at = now() where id = any(${ids}::bigint[])`;
+}
+
+// ---- remote media, cached lazily (remote.ts, cache.ts) ----
+
+/** A remote row plus its author's domain, if it may be shown at all: a live status by an author not suspended. */
+export async function findRemoteAttached(db: Db, id: string): Promise<(MediaRow & { account_domain: string | null }) | undefined> {
+  // statuses is the statuses feature's table; this one read of it keeps the proxy's hot path at one query.
+  const [row] = await db<(MediaRow & { account_domain: string | null })[]>`
+    select m.*, a.domain as account_domain
+    from media_attachments m join accounts a on a.id = m.account_id
+    where m.id = ${id} and m.remote_url is not null and m.status_id is not null and a.suspended_at is null
+      and exists (select 1 from statuses s where s.id = m.status_id and s.deleted_at is null)`;
+  return row;
+}
+
+export interface Cached extends Processed {
+  blurhash: string | null;
+}
+
+/** Record a fetched copy; undefined when the row is gone or already holds one (the caller drops its files). */
+export async function fillCache(db: Db, id: string, p: Cached): Promise<MediaRow | undefined> {
+  const [row] = await db<MediaRow[]>`
+    update media_attachments set
+      type = ${p.type}, file_key = ${p.fileKey}, small_key = ${p.smallKey}, content_type = ${p.contentType},
+      file_size = ${p.fileSize}, small_file_size = ${p.smallFileSize}, meta = meta || ${db.json(p.meta as never)},
+      blurhash = coalesce(blurhash, ${p.blurhash}), cache_accessed_at = now(), updated_at = now()
+    where id = ${id} and remote_url is not null and file_key is null
+    returning *`;
+  return row;
+}
+
+export async function touchCache(db: Db, id: string): Promise<void> {
+  await db`update media_attachments set cache_accessed_at = now() where id = ${id} and file_key is not null`;
+}
+
+export interface Evicted {
+  id: string;
+  file_key: string | null;
+  small_key: string | null;
+  bytes: string;
+}
+
+/** Put cached remote rows back to "not cached"; returns the keys that were freed (each row only once). */
+export async function evictCached(db: Db, ids: string[]): Promise<Evicted[]> {
+  if (ids.length === 0) return [];
+  return db<Evicted[]>`
+    update media_attachments m set file_key = null, small_key = null, content_type = null, file_size = 0,
+      small_file_size = 0, cache_accessed_at = null, updated_at = now()
+    from (select id, file_key, small_key, file_size + small_file_size as bytes from media_attachments
+          where id = any(${ids}::bigint[]) and remote_url is not null and file_key is not null
+          for update skip locked) old
+    where m.id = old.id
+    returning old.id::text as id, old.file_key, old.small_key, old.bytes::text as bytes`;
+}
+
+export async function cachedRemoteTotals(db: Db): Promise<{ count: number; bytes: number }> {
+  const [row] = await db<{ count: string; bytes: string }[]>`
+    select count(*)::text as count, coalesce(sum(file_size + small_file_size), 0)::text as bytes
+    from media_attachments where remote_url is not null and file_key is not null`;
+  return { count: Number(row!.count), bytes: Number(row!.bytes) };
+}
+
+export interface CacheCandidate {
+  id: string;
+  bytes: string;
+}
+
+/** Cached remote copies last viewed before `before`, oldest first. */
+export async function staleCached(db: Db, before: Date, limit: number): Promise<CacheCandidate[]> {
+  return db<CacheCandidate[]>`
+    select id::text, (file_size + small_file_size)::text as bytes from media_attachments
+    where remote_url is not null and file_key is not null and cache_accessed_at < ${before}
+    order by cache_accessed_at, id limit ${limit}`;
+}
+
+export async function staleTotals(db: Db, before: Date): Promise<{ count: number; bytes: number }> {
+  const [row] = await db<{ count: string; bytes: string }[]>`
+    select count(*)::text as count, coalesce(sum(file_size + small_file_size), 0)::text as bytes from media_attachments
+    where remote_url is not null and file_key is not null and cache_accessed_at < ${before}`;
+  return { count: Number(row!.count), bytes: Number(row!.bytes) };
+}
+
+/**
+ * The least recently viewed cached copies whose removal brings the total down by `excess` bytes: rows are
+ * taken in LRU order while the bytes before them are still short of it. `skip` leaves out rows already chosen.
+ */
+export async function leastRecentlyViewed(db: Db, excess: number, limit: number, skip: string[] = []): Promise<CacheCandidate[]> {
+  return db<CacheCandidate[]>`
+    select id, bytes from (
+      select id::text, (file_size + small_file_size) as size, (file_size + small_file_size)::text as bytes,
+             sum(file_size + small_file_size) over (order by cache_accessed_at nulls first, id) as running
+      from media_attachments
+      where remote_url is not null and file_key is not null and not (id = any(${skip}::bigint[]))
+      order by cache_accessed_at nulls first, id
+      limit ${limit}) lru
+    where running - size < ${excess}`;
+}
+
+export interface RefreshFilter {
+  statusId?: string;
+  accountId?: string;
+  domain?: string;
+  /** An account by handle: username@domain. */
+  acct?: { username: string; domain: string };
+  /** Also rows that hold a cached copy (fetched again). */
+  force?: boolean;
+}
+
+/** Remote rows to (re)fetch, by id after `afterId`, for `woolly admin media refresh`. */
+export async function remoteForRefresh(db: Db, filter: RefreshFilter, afterId: string, limit: number): Promise<MediaRow[]> {
+  return db<MediaRow[]>`
+    select m.* from media_attachments m join accounts a on a.id = m.account_id
+    where m.remote_url is not null and m.status_id is not null and m.id > ${afterId}
+      and (${filter.force ?? false}::boolean or m.file_key is null)
+      and (${filter.statusId ?? null}::bigint is null or m.status_id = ${filter.statusId ?? null}::bigint)
+      and (${filter.accountId ?? null}::bigint is null or m.account_id = ${filter.accountId ?? null}::bigint)
+      and (${filter.acct?.username ?? null}::text is null or (lower(a.username) = lower(${filter.acct?.username ?? null}::text) and a.domain = ${filter.acct?.domain ?? null}::text))
+      and (${filter.domain ?? null}::text is null or a.domain = ${filter.domain ?? null}::text or a.domain like ${"%." + (filter.domain ?? "")})
+    order by m.id limit ${limit}`;
 }

@@ -57,7 +57,7 @@ export async function editStatus(context: AppContext, author: LocalAccountRow, i
       text,
       content: rendered.content,
       spoilerText,
-      sensitive: (input.sensitive ?? status.sensitive) || spoilerText !== "",
+      sensitive: editedSensitive(input, status.sensitive, spoilerText),
       language: input.language !== undefined ? normaliseLanguage(input.language, status.language) : status.language,
     });
     await store.replaceMentions(tx, status.id, rendered.mentionIds);
@@ -78,6 +78,16 @@ export async function editStatus(context: AppContext, author: LocalAccountRow, i
     }
   });
   await publishEvent(context, { type: "status.updated", statusId: existing.id, accountId: author.id });
+}
+
+/**
+ * Mastodon's UpdateStatusService: when the edit names `sensitive` or `spoiler_text`, the post is sensitive if
+ * asked or if it (now) has a content warning — so adding a CW makes it sensitive and removing the CW, without
+ * asking for sensitive, makes it not; an edit naming neither keeps the flag (a CW still forces it).
+ */
+export function editedSensitive(input: Pick<EditInput, "sensitive" | "spoiler_text">, before: boolean, spoilerText: string): boolean {
+  if (input.sensitive === undefined && input.spoiler_text === undefined) return before || spoilerText !== "";
+  return input.sensitive === true || spoilerText !== "";
 }
 
 export interface StatusVersion {

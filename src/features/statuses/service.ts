@@ -11,6 +11,7 @@ import type { Db, Tx } from "../../infra/db";
 import { ApiError } from "../../infra/errors";
 import { findMentionableLocalAccounts, postingDefaults, type LocalAccountRow } from "../accounts/service";
 import { publishEvent } from "../events/publish";
+import { findRemoteByHandle } from "../federation/store";
 import { attachMedia, detachMediaFromStatus } from "../media/service";
 import { extractHashtags, extractMentions, handleKey, statusHtml } from "../text/mentions-and-tags";
 import { checkMediaCount, checkPoll, checkText, checkVisibility, normaliseLanguage, type ComposeInput } from "./compose";
@@ -27,21 +28,39 @@ export function isStatusId(text: unknown): text is string {
 }
 
 export function statusUris(baseUrl: string, username: string, id: string) {
-  return { uri: `${baseUrl}/users/${username}/statuses/${id}`, url: `${baseUrl}/@${username}/${id}` };
+  const { uriPrefix, urlPrefix } = uriPrefixes(baseUrl, username);
+  return { uri: `${uriPrefix}${id}`, url: `${urlPrefix}${id}` };
+}
+
+/** What statusUris puts before the id (the insert appends the id it draws). */
+function uriPrefixes(baseUrl: string, username: string) {
+  return { uriPrefix: `${baseUrl}/users/${username}/statuses/`, urlPrefix: `${baseUrl}/@${username}/` };
 }
 
 // ---- loading a page for rendering ----
 
+/**
+ * A page of statuses as one query reads it (store.findPage): the visible statuses asked for plus the visible
+ * originals of boosts among them, each with its cache version and, for a signed-in viewer, the viewer's
+ * flags. What does not change with the viewer is loaded separately, only for the statuses whose cached
+ * rendering is missing or outdated (loadStaticParts); polls change with every vote and are read per page
+ * (loadPolls). So a page costs one query when everything is cached, never one per status.
+ */
 export interface StatusPage {
-  /** The visible statuses asked for, plus the visible originals of boosts among them. */
-  rows: Map<string, store.StatusRow>;
+  rows: Map<string, store.PageRow>;
+  /** Whether the flags (favourited, reblogged…) were read: only for a signed-in viewer, as in Mastodon. */
+  signedIn: boolean;
+}
+
+export interface StaticParts {
   mentions: Map<string, store.MentionRow[]>;
   tags: Map<string, string[]>;
+  applications: Map<string, { name: string; website: string | null }>;
+}
+
+export interface PagePolls {
   polls: Map<string, store.PollRow>;
   ownVotes: Map<string, number[]>;
-  applications: Map<string, { name: string; website: string | null }>;
-  /** Only for a signed-in viewer. */
-  flags?: { favourited: Set<string>; reblogged: Set<string>; bookmarked: Set<string>; pinned: Set<string>; mutedConversations: Set<string> };
 }
 
 function groupBy<T, V>(rows: T[], key: (row: T) => string, value: (row: T) => V): Map<string, V[]> {
@@ -55,38 +74,28 @@ function groupBy<T, V>(rows: T[], key: (row: T) => string, value: (row: T) => V)
 }
 
 export async function loadStatusPage(sql: Db, viewerId: string | null, ids: string[]): Promise<StatusPage> {
-  const rows = new Map((await store.findVisible(sql, viewerId, [...new Set(ids)])).map((s) => [s.id, s]));
-  const originals = [...new Set([...rows.values()].map((s) => s.reblog_of_id).filter((id): id is string => id !== null && !rows.has(id)))];
-  for (const original of await store.findVisible(sql, viewerId, originals)) rows.set(original.id, original);
+  const rows = await store.findPage(sql, viewerId, [...new Set(ids)]);
+  return { rows: new Map(rows.map((s) => [s.id, s])), signedIn: viewerId !== null };
+}
 
-  const all = [...rows.values()];
-  const statusIds = all.map((s) => s.id);
-  const pollIds = all.map((s) => s.poll_id).filter((id): id is string => id !== null);
-  const appIds = [...new Set(all.map((s) => s.application_id).filter((id): id is string => id !== null))];
-  const conversationIds = [...new Set(all.map((s) => s.conversation_id).filter((id): id is string => id !== null))];
-  const [mentions, tags, polls, votes, apps, flags] = await Promise.all([
-    store.mentionsOf(sql, statusIds),
-    store.tagsOf(sql, statusIds),
-    store.pollsByIds(sql, pollIds),
-    viewerId ? store.pollVotesOf(sql, viewerId, pollIds) : Promise.resolve([]),
-    store.applicationsByIds(sql, appIds),
-    viewerId ? store.viewerFlags(sql, viewerId, statusIds, conversationIds) : Promise.resolve(undefined),
-  ]);
+/** Mentions, tags and applications of some statuses (those whose cached rendering is missing). */
+export async function loadStaticParts(sql: Db, rows: store.StatusRow[]): Promise<StaticParts> {
+  const statusIds = rows.map((s) => s.id);
+  const appIds = [...new Set(rows.map((s) => s.application_id).filter((id): id is string => id !== null))];
+  const [mentions, tags, apps] = await Promise.all([store.mentionsOf(sql, statusIds), store.tagsOf(sql, statusIds), store.applicationsByIds(sql, appIds)]);
   return {
-    rows,
     mentions: groupBy(mentions, (m) => m.status_id, (m) => m),
     tags: groupBy(tags, (t) => t.status_id, (t) => t.name),
-    polls: new Map(polls.map((p) => [p.id, p])),
-    ownVotes: groupBy(votes, (v) => v.poll_id, (v) => v.choice),
     applications: new Map(apps.map((a) => [a.id, { name: a.name, website: a.website }])),
-    flags: flags && {
-      favourited: new Set(flags.favourited),
-      reblogged: new Set(flags.reblogged),
-      bookmarked: new Set(flags.bookmarked),
-      pinned: new Set(flags.pinned),
-      mutedConversations: new Set(flags.mutedConversations),
-    },
   };
+}
+
+/** The polls of a page with their current tallies, and the viewer's own votes in them. */
+export async function loadPolls(sql: Db, viewerId: string | null, rows: store.StatusRow[]): Promise<PagePolls> {
+  const pollIds = rows.map((s) => s.poll_id).filter((id): id is string => id !== null);
+  if (pollIds.length === 0) return { polls: new Map(), ownVotes: new Map() };
+  const [polls, votes] = await Promise.all([store.pollsByIds(sql, pollIds), viewerId ? store.pollVotesOf(sql, viewerId, pollIds) : Promise.resolve([])]);
+  return { polls: new Map(polls.map((p) => [p.id, p])), ownVotes: groupBy(votes, (v) => v.poll_id, (v) => v.choice) };
 }
 
 /** A status the viewer may see, or 404 (unknown, malformed and invisible ids all look the same). */
@@ -125,6 +134,15 @@ export async function renderText(context: AppContext, db: Db, text: string): Pro
     targets.set(handleKey(m.username, m.domain), { url: account.url ?? account.uri, username: account.username });
     mentionIds.add(account.id);
   }
+  // Remote accounts we already know are mentioned too, so the post is addressed and delivered to them
+  // (features/federation/delivery.ts); unknown handles stay text (resolving them is the search's job).
+  for (const m of extractMentions(text)) {
+    if (m.domain === null || m.domain.toLowerCase() === localDomain) continue;
+    const remote = await findRemoteByHandle(db, m.username, m.domain);
+    if (!remote || remote.suspended_at) continue;
+    targets.set(handleKey(m.username, m.domain), { url: remote.url ?? remote.uri, username: remote.username });
+    mentionIds.add(remote.id);
+  }
   return {
     content: statusHtml(text, { mentions: targets, baseUrl: context.config.baseUrl }),
     mentionIds: [...mentionIds],
@@ -161,12 +179,10 @@ export async function postStatus(context: AppContext, author: LocalAccountRow, i
 
   const statusId = await context.sql.begin(async (tx) => {
     await options.within?.(tx);
-    const id = await store.newId(tx);
     const rendered = await renderText(context, tx, text);
-    await store.insertStatus(tx, {
-      id,
+    const id = await store.insertLocalStatus(tx, {
       accountId: author.id,
-      ...statusUris(context.config.baseUrl, author.username, id),
+      ...uriPrefixes(context.config.baseUrl, author.username),
       text,
       content: rendered.content,
       spoilerText,
@@ -176,15 +192,15 @@ export async function postStatus(context: AppContext, author: LocalAccountRow, i
       language: normaliseLanguage(input.language, defaults.language),
       inReplyToId: parent?.id ?? null,
       inReplyToAccountId: parent?.account_id ?? null,
-      conversationId: parent?.conversation_id ?? (await store.insertConversation(tx)),
+      conversationId: parent?.conversation_id ?? null,
       applicationId: input.application_id ?? null,
+      countsForAuthor: countsForAccount(visibility),
     });
     await store.insertMentions(tx, id, rendered.mentionIds);
     await store.linkTags(tx, id, rendered.tags);
     if (poll) await store.insertPoll(tx, { accountId: author.id, statusId: id, ...poll });
     await attachMedia(tx, author.id, id, mediaIds);
     if (parent && countsAsReply(visibility)) await store.bumpRepliesCount(tx, parent.id, 1);
-    if (countsForAccount(visibility)) await store.bumpAccountStatuses(tx, author.id, 1);
     return id;
   });
   await publishEvent(context, { type: "status.created", statusId, accountId: author.id });

@@ -54,6 +54,64 @@ export async function findVisible(db: Db, viewerId: string | null, ids: string[]
   return db<StatusRow[]>`select s.* from statuses s where s.id = any(${ids}::bigint[]) and ${visibleTo(db, viewerId)}`;
 }
 
+/**
+ * A page row: the status, the version its cached rendering is checked against, and (for a signed-in viewer)
+ * the viewer's relations to it. `cache_version` changes whenever what the cache holds can change: the
+ * status's updated_at (every edit), its media (rows bump updated_at on every change; count for detaches)
+ * and its card (a link or re-link changes the id, a refresh its updated_at) — so a rendering cached under it
+ * is never served stale, in any process, without invalidation messages.
+ */
+export interface PageRow extends StatusRow {
+  cache_version: string;
+  /**
+   * The author's accounts and users row versions (xmin: a row gets a new one with every update, whoever
+   * makes it): the rendered Account is cached under it.
+   */
+  account_version: string;
+  v_favourited?: boolean;
+  v_reblogged?: boolean;
+  v_bookmarked?: boolean;
+  v_pinned?: boolean;
+  v_muted?: boolean;
+}
+
+/**
+ * The statuses among `ids` the viewer may see, plus the visible originals of the boosts among them, with
+ * their cache versions and the viewer's flags: one query for a whole page (ids must be valid bigints).
+ */
+export async function findPage(db: Db, viewerId: string | null, ids: string[]): Promise<PageRow[]> {
+  if (ids.length === 0) return [];
+  const flags = viewerId
+    ? db`,
+      exists (select 1 from favourites f where f.account_id = ${viewerId} and f.status_id = p.id) as v_favourited,
+      exists (select 1 from statuses r where r.account_id = ${viewerId} and r.reblog_of_id = p.id and r.deleted_at is null) as v_reblogged,
+      exists (select 1 from bookmarks b where b.account_id = ${viewerId} and b.status_id = p.id) as v_bookmarked,
+      exists (select 1 from status_pins sp where sp.account_id = ${viewerId} and sp.status_id = p.id) as v_pinned,
+      (p.conversation_id is not null and exists (
+        select 1 from conversation_mutes cm where cm.account_id = ${viewerId} and cm.conversation_id = p.conversation_id)) as v_muted`
+    : db``;
+  return db<PageRow[]>`
+    with wanted as (
+      select s.* from statuses s where s.id = any(${ids}::bigint[]) and ${visibleTo(db, viewerId)}
+    ), page as (
+      select * from wanted
+      union all
+      select s.* from statuses s
+      where s.id in (select w.reblog_of_id from wanted w where w.reblog_of_id is not null)
+        and not (s.id = any(${ids}::bigint[])) and ${visibleTo(db, viewerId)}
+    )
+    select p.*,
+      p.updated_at::text
+        || '|' || (select count(*)::text || '/' || coalesce(max(m.updated_at)::text, '') from media_attachments m where m.status_id = p.id)
+        || '|' || coalesce((select pcs.preview_card_id::text || '/' || c.updated_at::text
+                              from preview_cards_statuses pcs join preview_cards c on c.id = pcs.preview_card_id
+                              where pcs.status_id = p.id), '') as cache_version,
+      (select a.xmin::text || '/' || coalesce((select u.xmin::text from users u where u.account_id = a.id), '')
+         from accounts a where a.id = p.account_id) as account_version
+      ${flags}
+    from page p`;
+}
+
 /** A status by id whatever its visibility (not deleted); for the author's own changes. */
 export async function findLive(db: Db, id: string): Promise<StatusRow | undefined> {
   const [row] = await db<StatusRow[]>`select * from statuses where id = ${id} and deleted_at is null`;
@@ -104,28 +162,6 @@ export async function pollVotesOf(db: Db, accountId: string, pollIds: string[]):
 export async function applicationsByIds(db: Db, ids: string[]): Promise<{ id: string; name: string; website: string | null }[]> {
   if (ids.length === 0) return [];
   return db`select id, name, website from oauth_applications where id = any(${ids}::bigint[])`;
-}
-
-/** The viewer's own relations to a page of statuses, in one round trip. */
-export interface ViewerFlags {
-  favourited: string[];
-  reblogged: string[];
-  bookmarked: string[];
-  pinned: string[];
-  mutedConversations: string[];
-}
-
-export async function viewerFlags(db: Db, viewerId: string, statusIds: string[], conversationIds: string[]): Promise<ViewerFlags> {
-  const [row] = await db<{ f: string[]; r: string[]; b: string[]; p: string[]; c: string[] }[]>`
-    select
-      array(select status_id::text from favourites where account_id = ${viewerId} and status_id = any(${statusIds}::bigint[])) as f,
-      array(select reblog_of_id::text from statuses where account_id = ${viewerId} and reblog_of_id = any(${statusIds}::bigint[])
-                                                        and deleted_at is null) as r,
-      array(select status_id::text from bookmarks where account_id = ${viewerId} and status_id = any(${statusIds}::bigint[])) as b,
-      array(select status_id::text from status_pins where account_id = ${viewerId} and status_id = any(${statusIds}::bigint[])) as p,
-      array(select conversation_id::text from conversation_mutes where account_id = ${viewerId}
-                                                                  and conversation_id = any(${conversationIds}::bigint[])) as c`;
-  return { favourited: row!.f, reblogged: row!.r, bookmarked: row!.b, pinned: row!.p, mutedConversations: row!.c };
 }
 
 // ---- thread walking (context) ----
@@ -192,6 +228,30 @@ export async function insertStatus(db: Db, s: NewStatus): Promise<void> {
             ${s.visibility}, ${s.language}, ${s.inReplyToId}, ${s.inReplyToAccountId}, ${s.conversationId}, ${s.applicationId})`;
 }
 
+/**
+ * A new local status in one statement: its id, uri and url (which contain the id), a new conversation
+ * unless it joins its parent's, and (when it counts) the author's statuses_count and last_status_at — one
+ * round trip where four were. Returns the id.
+ */
+export async function insertLocalStatus(
+  db: Db,
+  s: Omit<NewStatus, "id" | "uri" | "url" | "conversationId"> & { uriPrefix: string; urlPrefix: string; conversationId: string | null; countsForAuthor: boolean },
+): Promise<string> {
+  const [row] = await db<{ id: string }[]>`
+    with new_id as (select woolly_id() as id),
+         conv as (insert into conversations (id) select woolly_id() where ${s.conversationId}::bigint is null returning id),
+         author as (update accounts set statuses_count = statuses_count + 1, last_status_at = now()
+                    where id = ${s.accountId} and ${s.countsForAuthor}::boolean returning id)
+    insert into statuses (id, account_id, uri, url, text, content, spoiler_text, sensitive, visibility, language,
+                          in_reply_to_id, in_reply_to_account_id, conversation_id, application_id)
+    select n.id, ${s.accountId}, ${s.uriPrefix} || n.id::text, ${s.urlPrefix} || n.id::text, ${s.text}, ${s.content}, ${s.spoilerText},
+           ${s.sensitive}, ${s.visibility}, ${s.language}, ${s.inReplyToId}, ${s.inReplyToAccountId},
+           coalesce(${s.conversationId}::bigint, (select id from conv)), ${s.applicationId}
+    from new_id n
+    returning id::text as id`;
+  return row!.id;
+}
+
 export async function insertMentions(db: Db, statusId: string, accountIds: string[]): Promise<void> {
   if (accountIds.length === 0) return;
   await db`
@@ -215,13 +275,15 @@ export async function replaceMentions(db: Db, statusId: string, accountIds: stri
 /** Upsert tags by normalised name and link them to the status. */
 export async function linkTags(db: Db, statusId: string, tags: { name: string; display: string }[]): Promise<void> {
   if (tags.length === 0) return;
-  const rows = await db<{ id: string }[]>`
-    insert into tags (name, display_name, last_status_at)
-    select n, d, now() from unnest(${tags.map((t) => t.name)}::text[], ${tags.map((t) => t.display)}::text[]) as x(n, d)
-    on conflict (name) do update set last_status_at = now()
-    returning id`;
+  // One statement: upsert the tags, link what the upsert returns.
   await db`
-    insert into statuses_tags (status_id, tag_id) select ${statusId}, unnest(${rows.map((r) => r.id)}::bigint[])
+    with t as (
+      insert into tags (name, display_name, last_status_at)
+      select n, d, now() from unnest(${tags.map((t) => t.name)}::text[], ${tags.map((t) => t.display)}::text[]) as x(n, d)
+      on conflict (name) do update set last_status_at = now()
+      returning id
+    )
+    insert into statuses_tags (status_id, tag_id) select ${statusId}, t.id from t
     on conflict do nothing`;
 }
 
@@ -374,4 +436,84 @@ export async function scheduledCounts(db: Db, accountId: string, at: Date): Prom
            count(*) filter (where date_trunc('day', scheduled_at at time zone 'UTC') = date_trunc('day', ${at}::timestamptz at time zone 'UTC'))::int as same_day
     from scheduled_statuses where account_id = ${accountId}`;
   return { total: row!.total, sameDay: row!.same_day };
+}
+
+// ---- remote statuses (federation inbound, features/federation/remote-statuses.ts) ----
+
+export interface NewRemoteStatus extends Omit<NewStatus, "id" | "applicationId" | "url" | "conversationId"> {
+  url: string | null;
+  /** The parent's conversation; null starts a new one (in the same statement). */
+  conversationId: string | null;
+  /** When the origin says it was published: the id is drawn from it (time-sortable, as Mastodon's Snowflake). */
+  publishedAt: Date;
+  editedAt: Date | null;
+  /** Count it in the author's statuses_count (not for direct posts). */
+  countForAccount: boolean;
+}
+
+/**
+ * Insert a remote status, its conversation (when new) and the author's statuses_count in one statement (one
+ * round trip: inbound floods are made of these). Undefined when its uri is already stored
+ * (statuses_remote_uri, migration 0012), so the same object arriving twice makes one row; nothing else is
+ * written then.
+ */
+export async function insertRemoteStatus(db: Db, s: NewRemoteStatus): Promise<string | undefined> {
+  const [row] = await db<{ id: string }[]>`
+    with conversation as (
+      insert into conversations select where ${s.conversationId}::bigint is null returning id
+    ), inserted as (
+      insert into statuses (id, account_id, uri, url, text, content, spoiler_text, sensitive, visibility, language,
+                            in_reply_to_id, in_reply_to_account_id, conversation_id, local, edited_at, created_at, updated_at)
+      values (woolly_id(${s.publishedAt}), ${s.accountId}, ${s.uri}, ${s.url}, '', ${s.content}, ${s.spoilerText}, ${s.sensitive},
+              ${s.visibility}, ${s.language}, ${s.inReplyToId}, ${s.inReplyToAccountId},
+              coalesce(${s.conversationId}::bigint, (select id from conversation)), false, ${s.editedAt}, ${s.publishedAt}, now())
+      on conflict (uri) where local = false do nothing
+      returning id
+    ), counted as (
+      update accounts set statuses_count = statuses_count + 1, last_status_at = now()
+      where id = ${s.accountId} and ${s.countForAccount}::boolean and exists (select 1 from inserted)
+    )
+    select id::text from inserted`;
+  return row?.id;
+}
+
+/** A remote poll with the tallies its origin reports. */
+export async function insertRemotePoll(
+  db: Db,
+  p: { accountId: string; statusId: string; options: string[]; tallies: number[]; multiple: boolean; expiresAt: Date | null; votersCount: number },
+): Promise<string> {
+  const [row] = await db<{ id: string }[]>`
+    insert into polls (account_id, status_id, options, cached_tallies, multiple, expires_at, votes_count, voters_count)
+    values (${p.accountId}, ${p.statusId}, ${p.options}::text[], ${p.tallies}::int[], ${p.multiple}, ${p.expiresAt},
+            ${p.tallies.reduce((a, b) => a + b, 0)}, ${p.votersCount})
+    returning id`;
+  await db`update statuses set poll_id = ${row!.id} where id = ${p.statusId}`;
+  return row!.id;
+}
+
+export async function updateRemotePollCounts(db: Db, pollId: string, tallies: number[], votersCount: number, expiresAt: Date | null): Promise<void> {
+  await db`
+    update polls set cached_tallies = ${tallies}::int[], votes_count = ${tallies.reduce((a, b) => a + b, 0)}, voters_count = ${votersCount},
+                     expires_at = ${expiresAt}, updated_at = now()
+    where id = ${pollId}`;
+}
+
+/** A reply whose parent arrived later: link them. */
+export async function setParent(db: Db, statusId: string, parentId: string, parentAccountId: string, conversationId: string | null): Promise<void> {
+  await db`
+    update statuses set in_reply_to_id = ${parentId}, in_reply_to_account_id = ${parentAccountId},
+                        conversation_id = coalesce(${conversationId}, conversation_id)
+    where id = ${statusId} and in_reply_to_id is null`;
+}
+
+/** A remote edit: the edit time is the origin's. */
+export async function updateRemoteContent(
+  db: Db,
+  id: string,
+  c: { content: string; spoilerText: string; sensitive: boolean; language: string | null; editedAt: Date },
+): Promise<void> {
+  await db`
+    update statuses set content = ${c.content}, spoiler_text = ${c.spoilerText}, sensitive = ${c.sensitive},
+                        language = ${c.language}, edited_at = ${c.editedAt}, updated_at = now()
+    where id = ${id}`;
 }

@@ -20,6 +20,13 @@
 import type { Redis } from "../../infra/redis";
 
 export const MAX_ITEMS = 800;
+/**
+ * A feed nobody reads expires (Mastodon stops maintaining the home feeds of users inactive for two weeks
+ * and regenerates them when they come back). Every read, and every rebuild, sets the feed's time to live to
+ * this; fan-out writes only into feeds that exist, so an inactive account's feed costs nothing once gone,
+ * and its next read rebuilds it from Postgres.
+ */
+export const FEED_TTL_SECONDS = 14 * 24 * 3600;
 export const REBLOG_FALLOFF = 40;
 const BUILT = "!built";
 const BUILDING = "!building";
@@ -61,6 +68,9 @@ local function add(feed, reblogs, id, orig)
       if otherRank and otherRank < falloff then return end
     end
     redis.call('HSET', reblogs, orig, id)
+    -- the side-set lives exactly as long as its feed (see FEED_TTL_SECONDS)
+    local ttl = redis.call('PTTL', feed)
+    if ttl > 0 then redis.call('PEXPIRE', reblogs, ttl) end
   else
     local boost = redis.call('HGET', reblogs, id)
     if boost and redis.call('ZSCORE', feed, boost) then return end
@@ -141,12 +151,17 @@ async function run(pipeline: { exec(): Promise<[Error | null, unknown][] | null>
  */
 export async function addToFeeds(redis: Redis, namespace: string, accountIds: string[], item: FeedItem, onlyExisting = true): Promise<number> {
   if (accountIds.length === 0) return 0;
-  const pipeline = scripts(redis).pipeline() as unknown as FeedRedis & { exec(): Promise<[Error | null, unknown][] | null> };
+  const feedRedis = scripts(redis);
+  const args = itemArgs([item]);
+  let added = 0;
+  // One batch at a time, not all in one pipeline: Redis runs the scripts one after the other anyway, and
+  // building and encoding 10,000 feeds' keys in one go would hold the event loop that, in `woolly all`,
+  // also answers HTTP requests (a post by a popular account made every request wait ~10–20 ms).
   for (let i = 0; i < accountIds.length; i += BATCH) {
     const keys = accountIds.slice(i, i + BATCH).flatMap((id) => keyPair(namespace, id));
-    pipeline.woollyFeedAdd(keys.length, ...keys, MAX_ITEMS, REBLOG_FALLOFF, onlyExisting ? "1" : "0", ...itemArgs([item]));
+    added += Number(await feedRedis.woollyFeedAdd(keys.length, ...keys, MAX_ITEMS, REBLOG_FALLOFF, onlyExisting ? "1" : "0", ...args));
   }
-  return run(pipeline);
+  return added;
 }
 
 /** Add many items (oldest first) to one feed: the rebuild and the merge after a follow. */
@@ -196,6 +211,8 @@ export async function readFeedPage(redis: Redis, namespace: string, accountId: s
   } else {
     pipeline.zrevrangebylex(key, upper, page.sinceId ? `(${pad(page.sinceId)}` : "[0", "LIMIT", 0, page.limit);
   }
+  // Reading keeps the feed alive (in the same round trip); on a feed that does not exist this does nothing.
+  pipeline.expire(key, FEED_TTL_SECONDS).expire(`${key}:reblogs`, FEED_TTL_SECONDS);
   const results = (await pipeline.exec()) ?? [];
   for (const [error] of results) if (error) throw error;
   const built = results[0]?.[1] !== null;
@@ -218,7 +235,7 @@ export async function beginBuild(redis: Redis, namespace: string, accountId: str
 
 export async function finishBuild(redis: Redis, namespace: string, accountId: string): Promise<void> {
   const key = feedKey(namespace, accountId);
-  await redis.multi().zadd(key, 0, BUILT).zrem(key, BUILDING).exec();
+  await redis.multi().zadd(key, 0, BUILT).zrem(key, BUILDING).expire(key, FEED_TTL_SECONDS).expire(`${key}:reblogs`, FEED_TTL_SECONDS).exec();
 }
 
 /** Drop every home feed of this namespace (SCAN, never KEYS or FLUSHDB: other data shares this Redis). */

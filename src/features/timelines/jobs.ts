@@ -34,7 +34,7 @@ export const feedRemoveJob = defineJob({
   },
 });
 
-/** Follows merge the followed account's recent posts in; unfollows and blocks take them out. */
+/** Follows (and unmutes) merge the account's recent posts in; unfollows and blocks take them out. */
 export const feedGraphJob = defineJob({
   name: "timelines.graph",
   queue: "default",
@@ -42,8 +42,9 @@ export const feedGraphJob = defineJob({
   attempts: 5,
   backoffMs: 1000,
   async handler(event, ctx) {
-    const e = event as unknown as EventOf<"account.followed" | "account.unfollowed" | "account.blocked">;
-    if (e.type === "account.followed") await mergeIntoHome(ctx, e.accountId, e.targetAccountId);
+    const e = event as unknown as EventOf<"account.followed" | "account.unfollowed" | "account.blocked" | "account.unmuted">;
+    // An unmute merges like a follow: only when following (mergeCandidates joins follows), as Mastodon's UnmuteService.
+    if (e.type === "account.followed" || e.type === "account.unmuted") await mergeIntoHome(ctx, e.accountId, e.targetAccountId);
     else if (e.type === "account.unfollowed") await unmergeFromHome(ctx, e.accountId, e.targetAccountId);
     else if (e.type === "account.blocked") await separateFeeds(ctx, e.accountId, e.targetAccountId);
   },
@@ -52,5 +53,5 @@ export const feedGraphJob = defineJob({
 export const timelineSubscribers: Subscriber[] = [
   { events: ["status.created", "status.reblogged"], job: feedInsertJob },
   { events: ["status.deleted"], job: feedRemoveJob },
-  { events: ["account.followed", "account.unfollowed", "account.blocked"], job: feedGraphJob },
+  { events: ["account.followed", "account.unfollowed", "account.blocked", "account.unmuted"], job: feedGraphJob },
 ];

@@ -3,9 +3,9 @@
  * Mastodon's FeedManager / FanOutOnWriteService), and the public and hashtag timelines (read from Postgres).
  *
  * Choices, said once:
- * - Every local account's feed is maintained (Mastodon skips accounts inactive for 2 weeks); but fan-out only
- *   writes into feeds that exist in Redis, and a missing feed is rebuilt on its next read, so an account
- *   that never reads costs nothing.
+ * - Fan-out only writes into feeds that exist in Redis, a feed expires after two weeks without a read
+ *   (feeds.FEED_TTL_SECONDS, as Mastodon stops feeding users inactive for two weeks), and a missing feed is
+ *   rebuilt on its next read: an account that does not read costs nothing.
  * - The rebuild is synchronous on first read (one bounded query, at most MAX_ITEMS rows), and the answer is a
  *   200 with the full page — not Mastodon's 206 "regenerating" with a partial one.
  */

@@ -74,7 +74,9 @@ export async function fanOutRecipients(db: Db, s: FanOutStatus): Promise<string[
   const authors = s.original_account_id ? [s.account_id, s.original_account_id] : [s.account_id];
   const isBoost = s.reblog_of_id !== null;
   const replyTo = s.in_reply_to_account_id;
-  const rows = await db<{ id: string }[]>`
+  // One row with every id, not one row per recipient: for 10,000 followers that is one DataRow to parse on
+  // the event loop instead of 10,000 (the web role shares it in `woolly all`).
+  const [row] = await db<{ ids: string }[]>`
     with candidates as (
       select f.account_id as rid from follows f
         where f.target_account_id = ${s.account_id} and ${s.visibility} in ('public', 'unlisted', 'private')
@@ -86,7 +88,7 @@ export async function fanOutRecipients(db: Db, s: FanOutStatus): Promise<string[
       select tf.account_id from statuses_tags st join tag_follows tf on tf.tag_id = st.tag_id
         where st.status_id = ${s.id} and ${s.visibility} = 'public' and ${!isBoost}
     )
-    select c.rid as id
+    select coalesce(string_agg(c.rid::text, ','), '') as ids
     from candidates c
     join accounts a on a.id = c.rid and a.domain is null and a.suspended_at is null
     where c.rid <> ${s.account_id}
@@ -101,7 +103,7 @@ export async function fanOutRecipients(db: Db, s: FanOutStatus): Promise<string[
                  or c.rid in (select mr.account_id from mentions mr where mr.status_id = ${s.id}))`
           : db``
       }`;
-  return rows.map((r) => r.id);
+  return row!.ids === "" ? [] : row!.ids.split(",");
 }
 
 /**

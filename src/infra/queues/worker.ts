@@ -8,6 +8,7 @@ import * as v from "valibot";
 import type { AppContext } from "../context";
 import { withTimeout } from "../db";
 import { log } from "../log";
+import { recordJob } from "../metrics";
 import type { Redis } from "../redis";
 import type { QueueName } from "./names";
 import type { JobRegistry } from "./registry";
@@ -35,13 +36,19 @@ export function startWorkers(options: {
         const parsed = v.safeParse(definition.schema, job.data);
         if (!parsed.success) throw new UnrecoverableError(`invalid payload for ${job.name}: ${parsed.issues[0]?.message}`);
         const started = performance.now();
-        await definition.handler(parsed.output, { ...context, jobId: job.id ?? "", attempt: job.attemptsMade + 1 });
+        try {
+          await definition.handler(parsed.output, { ...context, jobId: job.id ?? "", attempt: job.attemptsMade + 1 });
+        } catch (error) {
+          recordJob(queueName, job.name, "failed", (performance.now() - started) / 1000);
+          throw error;
+        }
+        recordJob(queueName, job.name, "completed", (performance.now() - started) / 1000);
         log.debug("job done", { queue: queueName, job: job.name, id: job.id, ms: Math.round(performance.now() - started) });
       },
       {
         connection: options.connection,
         prefix: options.prefix,
-        concurrency: options.concurrency,
+        concurrency: concurrencyFor(queueName, options.concurrency),
         autorun: true,
       },
     );
@@ -63,4 +70,15 @@ export function startWorkers(options: {
       }
     },
   };
+}
+
+/**
+ * push and pull spend their time waiting on other servers (a hanging inbox holds a slot for its whole
+ * timeout), so they run NETWORK_QUEUE_FACTOR times the configured concurrency: with 5, a handful of dead
+ * instances would otherwise stall delivery to every live one (bench/delivery-fanout.ts, docs/benchmarks.md).
+ * CPU-bound queues keep the configured number.
+ */
+export const NETWORK_QUEUE_FACTOR = 10;
+export function concurrencyFor(queueName: string, configured: number): number {
+  return queueName === "push" || queueName === "pull" ? Math.min(configured * NETWORK_QUEUE_FACTOR, 500) : configured;
 }

@@ -42,6 +42,11 @@ export interface Storage {
   delete(keys: string[]): Promise<void>;
   /** The public URL of a key. */
   url(key: string): string;
+  /**
+   * This instance's own base URL, for media URLs the web role answers itself rather than the store: the
+   * remote media proxy (/media_proxy/…). Empty for a store made without one (tests of the store alone).
+   */
+  readonly instanceUrl: string;
 }
 
 /** Any failure talking to the store (permissions, network, a refused signature). */
@@ -94,7 +99,7 @@ const cache = new WeakMap<StorageConfig, Storage>();
 export function storageFor(config: StorageConfig): Storage {
   let storage = cache.get(config);
   if (!storage) {
-    storage = config.media.s3 ? new S3Storage(config.media.s3) : new LocalStorage(config.media.rootPath, config.baseUrl);
+    storage = config.media.s3 ? new S3Storage(config.media.s3, { instanceUrl: config.baseUrl }) : new LocalStorage(config.media.rootPath, config.baseUrl);
     cache.set(config, storage);
   }
   return storage;

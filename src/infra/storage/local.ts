@@ -17,6 +17,10 @@ export class LocalStorage implements Storage {
     this.root = resolve(rootPath);
   }
 
+  get instanceUrl(): string {
+    return this.baseUrl;
+  }
+
   /** The file for a key; throws for a key that is not valid or would leave the root. */
   path(key: string): string {
     assertValidKey(key);

@@ -19,12 +19,14 @@ export class S3Storage implements Storage {
   private client?: Promise<{ client: S3Client; sdk: typeof import("@aws-sdk/client-s3") }>;
   /** Bodies up to this size go up in one request; above it, multipart with parts of this size (≥ 5 MiB). */
   readonly partSize: number;
+  readonly instanceUrl: string;
 
   constructor(
     private readonly config: S3Config,
-    options: { partSize?: number } = {},
+    options: { partSize?: number; instanceUrl?: string } = {},
   ) {
     this.partSize = Math.max(5 * MiB, options.partSize ?? 16 * MiB);
+    this.instanceUrl = options.instanceUrl ?? "";
   }
 
   private connect() {

@@ -1,0 +1,64 @@
+/**
+ * Create(Note | Question | Article | Page) → a status by the remote actor (Mastodon's
+ * ActivityPub::Activity::Create).
+ *
+ * Guards: the object's author is the actor and its id lives on the actor's host (nobody posts in someone
+ * else's name); the object must concern us (Mastodon's related_to_local_activity?: a local account follows
+ * the author, or is addressed or mentioned, or it replies to a status we have) — otherwise anyone could fill
+ * our database by posting at the shared inbox. A Create whose object is only a URI is fetched from its origin.
+ */
+import { log } from "../../../infra/log";
+import * as statuses from "../../statuses/store";
+import type { AppContext } from "../../../infra/context";
+import { fetchActivityJson } from "../fetch";
+import { fetchRemoteStatus, NOTE_TYPES, objectId, parseNote, sameHost, storeFetchedStatus, storeRemoteNote, typeOf, type ParsedNote } from "../remote-statuses";
+import * as inbound from "./store";
+import type { Inbound, Outcome } from "./types";
+
+async function concernsUs(context: AppContext, actorId: string, note: ParsedNote): Promise<boolean> {
+  if (await inbound.hasLocalFollowers(context.sql, actorId)) return true;
+  if ((await inbound.localAccountsByUris(context.sql, [...new Set([...note.mentions, ...note.audience])])).length > 0) return true;
+  if (note.inReplyTo && (await inbound.statusByUri(context.sql, note.inReplyTo))) return true;
+  return false;
+}
+
+export async function handleCreate({ context, activity, actor }: Inbound): Promise<Outcome> {
+  const object = activity.object;
+  if (typeof object === "string") {
+    // Only a reference: the origin's copy is the truth (and must be the actor's, checked by the fetch).
+    const uri = objectId(object);
+    if (!uri || !sameHost(uri, actor.uri)) return "ignored: object not on the actor's host";
+    if (await inbound.statusByUri(context.sql, uri)) return "duplicate";
+    const fetched = await fetchActivityJson(context, uri);
+    const fetchedNote = parseNote(fetched.json);
+    if (!fetchedNote || fetchedNote.attributedTo !== actor.uri) return "ignored: not the actor's status";
+    if (!(await concernsUs(context, actor.id, fetchedNote))) return "ignored: unrelated to local accounts";
+    const id = await storeFetchedStatus(context, uri, fetched);
+    return id ? "created" : "ignored: not a status";
+  }
+  if (!NOTE_TYPES.includes(typeOf(object))) return "ignored: unsupported object type";
+  const note = parseNote(object as Record<string, unknown>);
+  if (!note) return "ignored: invalid object";
+  if (note.attributedTo !== actor.uri || !sameHost(note.uri, actor.uri)) return "ignored: object not the actor's";
+  if (!(await concernsUs(context, actor.id, note))) return "ignored: unrelated to local accounts";
+  const stored = await storeRemoteNote(context, actor, note);
+  if (!stored) return "ignored: deleted";
+  return stored.created ? "created" : "duplicate";
+}
+
+/** A reply stored without its parent: fetch the parent (which may queue its own), then link them. */
+export async function linkParent(context: AppContext, statusId: string, parentUri: string, depth: number): Promise<void> {
+  const parentId = await fetchRemoteStatus(context, parentUri, { depth });
+  if (!parentId) {
+    log.info("reply parent not available", { statusId, parentUri });
+    return;
+  }
+  const parent = await inbound.liveStatusById(context.sql, parentId);
+  if (!parent) return;
+  await context.sql.begin(async (tx) => {
+    const child = await statuses.findLiveForUpdate(tx, statusId);
+    if (!child || child.in_reply_to_id) return;
+    await statuses.setParent(tx, child.id, parent.id, parent.account_id, parent.conversation_id);
+    if (child.visibility === "public" || child.visibility === "unlisted") await statuses.bumpRepliesCount(tx, parent.id, 1);
+  });
+}

@@ -1,0 +1,88 @@
+/**
+ * Statuses as the federation sees them: rows loaded in a few queries and turned into NoteInput for
+ * activities.ts. Used by the object routes (GET /users/:name/statuses/:id…) and by delivery.
+ */
+import type { AppContext } from "../../infra/context";
+import { storageFor } from "../../infra/storage/index";
+import type { NoteInput, NoteMedia } from "./activities";
+import * as store from "./outbound-store";
+
+export interface LoadedStatus {
+  row: store.OutboundStatusRow;
+  note: NoteInput;
+  /** Mentioned remote accounts' inboxes (shared when they have one). */
+  mentionedInboxes: (string | null)[];
+}
+
+function dimension(meta: Record<string, unknown>, key: "width" | "height"): number | undefined {
+  const original = meta.original as Record<string, unknown> | undefined;
+  const value = original?.[key] ?? meta[key];
+  return typeof value === "number" && Number.isFinite(value) ? value : undefined;
+}
+
+function mediaTypeOf(row: store.OutboundMediaRow): string {
+  if (row.content_type) return row.content_type;
+  return row.type === "video" || row.type === "gifv" ? "video/mp4" : row.type === "audio" ? "audio/mpeg" : "image/jpeg";
+}
+
+/** Statuses by id with everything their Note needs; ids that do not exist are simply absent. */
+export async function loadStatuses(context: Pick<AppContext, "sql" | "config">, ids: string[]): Promise<Map<string, LoadedStatus>> {
+  const { sql, config } = context;
+  const rows = await store.statusesByIds(sql, ids);
+  const statusIds = rows.map((r) => r.id);
+  const [mentions, tags, media, polls] = await Promise.all([
+    store.mentionedAccounts(sql, statusIds),
+    store.tagNames(sql, statusIds),
+    store.mediaOf(sql, statusIds),
+    store.pollsOf(sql, rows.map((r) => r.poll_id).filter((id): id is string => id !== null)),
+  ]);
+  const storage = storageFor(config);
+  const out = new Map<string, LoadedStatus>();
+  for (const row of rows) {
+    const own = mentions.filter((m) => m.status_id === row.id);
+    const poll = polls.find((p) => p.id === row.poll_id);
+    const noteMedia: NoteMedia[] = media
+      .filter((m) => m.status_id === row.id && (m.file_key || m.remote_url))
+      .map((m) => ({
+        url: m.file_key ? storage.url(m.file_key) : m.remote_url!,
+        mediaType: mediaTypeOf(m),
+        description: m.description,
+        blurhash: m.blurhash,
+        focus: m.focus,
+        width: dimension(m.meta, "width"),
+        height: dimension(m.meta, "height"),
+      }));
+    out.set(row.id, {
+      row,
+      mentionedInboxes: own.filter((m) => m.domain !== null).map((m) => m.shared_inbox_url || m.inbox_url),
+      note: {
+        id: row.id,
+        uri: row.uri,
+        url: row.url,
+        content: row.content,
+        spoilerText: row.spoiler_text,
+        sensitive: row.sensitive,
+        visibility: row.visibility,
+        language: row.language,
+        createdAt: row.created_at,
+        editedAt: row.edited_at,
+        inReplyToUri: row.parent_uri,
+        conversationId: row.conversation_id,
+        conversationUri: row.conversation_uri,
+        author: { uri: row.author_uri, username: row.author_username },
+        mentions: own.map((m) => ({ uri: m.uri, acct: m.domain ? `${m.username}@${m.domain}` : m.username })),
+        tags: tags.filter((t) => t.status_id === row.id).map((t) => t.name),
+        media: noteMedia,
+        ...(poll && {
+          poll: { options: poll.options, tallies: poll.cached_tallies, multiple: poll.multiple, expiresAt: poll.expires_at, votersCount: poll.voters_count },
+        }),
+        repliesCount: row.replies_count,
+      },
+    });
+  }
+  return out;
+}
+
+export async function loadStatus(context: Pick<AppContext, "sql" | "config">, id: string): Promise<LoadedStatus | undefined> {
+  return (await loadStatuses(context, [id])).get(id);
+}
