@@ -20,6 +20,7 @@ import { html, SafeHtml } from "../web/html";
 import { renderCollection, renderInstanceActor, renderPerson } from "./converters/actor";
 import { jsonRendered, NOT_FOUND_JSON, toResponse, wantsActivityJson } from "./negotiation";
 import { cachedRender, type Rendered } from "./render-cache";
+import { checkAuthorizedFetch, markSignerDependent } from "./authorized-fetch";
 
 /** Mastodon shows a first page of followers/following with up to this many actors. */
 const COLLECTION_PAGE_SIZE = 40;
@@ -111,6 +112,8 @@ export function actorRoutes(context: AppContext) {
   };
 
   return new Elysia({ name: "activitypub-actors" })
+    .onBeforeHandle(({ request }) => checkAuthorizedFetch(context, request))
+    .onAfterHandle(({ response }) => markSignerDependent(context, response))
     .get(
       "/users/:name",
       async ({ params, request }) => {

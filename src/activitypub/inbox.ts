@@ -11,16 +11,14 @@
  */
 import { Elysia } from "elysia";
 import { findVisibleLocalAccount } from "../features/accounts/service";
-import { isSuspendedHost } from "../features/federation/domain-blocks";
-import { FetchFailed } from "../features/federation/fetch";
+import { isRefusedHost } from "../features/federation/domain-blocks";
 import { activityKey, idOf } from "../features/federation/inbox";
 import { processActivityJob } from "../features/federation/jobs";
-import { remoteKey } from "../features/federation/keys";
 import { findRemoteByUri } from "../features/federation/remote-accounts";
 import type { AppContext } from "../infra/context";
 import { ApiError } from "../infra/errors";
-import { parseSignature, SignatureError } from "../infra/http/signatures";
 import { log } from "../infra/log";
+import { readSignature, verifiedKey } from "./signed-request";
 import { markAvailable, unavailableHosts } from "../features/federation/failure-tracker";
 
 /** Mastodon's MAX_JSON_SIZE. */
@@ -68,19 +66,10 @@ async function receive(context: AppContext, request: Request, inbox: string): Pr
   const bytes = await readCapped(request);
   const activity = parseActivity(bytes);
   const actor = idOf(activity.actor)!;
-  const url = new URL(request.url);
+  const signature = readSignature(context, request, "POST", bytes);
 
-  let signature;
-  try {
-    // The sender signed the URL it posted to: ours as configured, or (directly, without a proxy) the one seen.
-    signature = parseSignature({ method: "POST", urls: [`${context.config.baseUrl}${url.pathname}${url.search}`, request.url], headers: request.headers, body: bytes });
-  } catch (error) {
-    if (error instanceof SignatureError) throw ApiError.unauthorized(error.message);
-    throw error;
-  }
-
-  if (await isSuspendedHost(context.sql, new URL(actor).host)) {
-    log.info("activity from a suspended domain dropped", { actor });
+  if (await isRefusedHost(context, new URL(actor).host)) {
+    log.info("activity from a refused domain (suspended, or not allowed in limited federation mode) dropped", { actor });
     return new Response(null, { status: 202 });
   }
 
@@ -90,20 +79,7 @@ async function receive(context: AppContext, request: Request, inbox: string): Pr
     return new Response(null, { status: 202 });
   }
 
-  const verified = async (refresh: boolean) => {
-    try {
-      const key = await remoteKey(context, signature.keyId, { refresh });
-      return signature.verify(key.pem) ? key : undefined;
-    } catch (error) {
-      if (error instanceof FetchFailed) {
-        if (error.transient) throw ApiError.unavailable(`The signer's key could not be fetched: ${error.message}`);
-        throw ApiError.unauthorized(`The signer's key could not be fetched: ${error.message}`);
-      }
-      throw error;
-    }
-  };
-  const key = (await verified(false)) ?? (await verified(true));
-  if (!key) throw ApiError.unauthorized("The signature does not verify");
+  const key = await verifiedKey(context, signature);
   if (key.owner !== actor) throw ApiError.unauthorized("The signing key does not belong to the activity's actor");
 
   const jobKey = activityKey(activity, new TextDecoder().decode(bytes));

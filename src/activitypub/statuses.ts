@@ -20,6 +20,7 @@ import type { AppContext } from "../infra/context";
 import { statusOembed, statusPageHtml } from "../web/status-page";
 import { jsonRendered, NOT_FOUND_JSON, toResponse, wantsActivityJson } from "./negotiation";
 import { cachedRender, type Rendered } from "./render-cache";
+import { checkAuthorizedFetch, markSignerDependent } from "./authorized-fetch";
 
 const ROUTE = { parse: "none" as const, detail: { hide: true } };
 const REPLIES_PAGE_SIZE = 20;
@@ -84,6 +85,8 @@ export function statusRoutes(context: AppContext) {
     });
 
   return new Elysia({ name: "activitypub-statuses" })
+    .onBeforeHandle(({ request }) => checkAuthorizedFetch(context, request))
+    .onAfterHandle(({ response }) => markSignerDependent(context, response))
     .get(
       "/users/:name/statuses/:id",
       async ({ params, request }) => {

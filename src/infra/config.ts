@@ -133,6 +133,10 @@ export interface Config {
   rateLimits: { enabled: boolean; overrides: Record<string, { limit: number; periodSeconds: number }> };
   /** CIDRs that outbound fetches may reach although they are private (Mastodon's ALLOWED_PRIVATE_ADDRESSES). */
   allowedPrivateAddresses: string[];
+  /** Mastodon's AUTHORIZED_FETCH: ActivityPub GETs of actors, objects and collections need an HTTP signature. */
+  authorizedFetch: boolean;
+  /** Mastodon's LIMITED_FEDERATION_MODE: federate only with the domain allow-list (implies authorizedFetch). */
+  limitedFederationMode: boolean;
   /** Web Push signing keys (base64url, as `web-push generate-vapid-keys` prints); unset means no Web Push. */
   vapid?: { publicKey: string; privateKey: string };
   /** Link previews: the most a fetch waits after the post, in seconds (spreads the stampede on the linked site). */
@@ -360,6 +364,8 @@ export function loadConfig(env: Env = process.env): Config {
       fetchTimeoutMs: int(env, "MEDIA_FETCH_TIMEOUT", 60, 1, 3600) * 1000,
     },
     allowedPrivateAddresses: addressList(env, "ALLOWED_PRIVATE_ADDRESSES"),
+    authorizedFetch: flag(env, "AUTHORIZED_FETCH", false) || flag(env, "LIMITED_FEDERATION_MODE", false),
+    limitedFederationMode: flag(env, "LIMITED_FEDERATION_MODE", false),
     vapid: vapidKeys(env),
     previewCards: { maxDelaySeconds: int(env, "PREVIEW_CARD_MAX_DELAY", 60, 0, 3600) },
     metrics: { token: str(env, "METRICS_TOKEN"), port: int(env, "METRICS_PORT", 0, 0, 65535) },
@@ -380,7 +386,7 @@ export const CONFIG_VARIABLES = [
   "SMTP_OPENSSL_VERIFY_MODE", "SMTP_ENABLE_STARTTLS", "SMTP_ENABLE_STARTTLS_AUTO", "SMTP_TLS", "SMTP_SSL", "MAIL_OUTBOX_DIR",
   "PAPERCLIP_ROOT_PATH", "S3_ENABLED", "S3_BUCKET", "S3_REGION", "S3_ENDPOINT", "S3_FORCE_PATH_STYLE", "S3_OVERRIDE_PATH_STYLE",
   "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "S3_ALIAS_HOST", "S3_PERMISSION",
-  "SHARP_CACHE_DIR", "MEDIA_CACHE_RETENTION_PERIOD", "MEDIA_CACHE_MAX_SIZE", "MEDIA_FETCH_TIMEOUT", "ALLOWED_PRIVATE_ADDRESSES", "RATE_LIMITS_ENABLED", "RATE_LIMITS",
+  "SHARP_CACHE_DIR", "MEDIA_CACHE_RETENTION_PERIOD", "MEDIA_CACHE_MAX_SIZE", "MEDIA_FETCH_TIMEOUT", "ALLOWED_PRIVATE_ADDRESSES", "AUTHORIZED_FETCH", "LIMITED_FEDERATION_MODE", "RATE_LIMITS_ENABLED", "RATE_LIMITS",
   "VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "PREVIEW_CARD_MAX_DELAY",
   "METRICS_TOKEN", "METRICS_PORT",
 ] as const;

@@ -23,6 +23,7 @@ import { JobRegistry } from "../../src/infra/queues/registry";
 import { startWorkers, type RunningWorkers } from "../../src/infra/queues/worker";
 import { testContext, type TestContext } from "../helpers/context";
 import { startFedifyPeer, type FedifyPeer } from "../helpers/fedify-peer";
+import { FAILURE_DAYS, isAvailable, trackFailure } from "../../src/features/federation/failure-tracker";
 
 let context: TestContext;
 let ours: ReturnType<typeof Bun.serve>;
@@ -414,5 +415,16 @@ describe("the peer helper itself", () => {
     });
     expect(unsigned.status).toBe(401);
     expect(fedify.received.some((r) => r.json.id === `${id}-2`)).toBe(false);
+  });
+});
+
+describe("a server marked unavailable", () => {
+  test("is available again once it sends us a signed activity", async () => {
+    const inbox = `${peerBase}/inbox`;
+    for (let day = 1; day <= FAILURE_DAYS; day++) await trackFailure(context, inbox, new Date(Date.UTC(2026, 0, day)));
+    expect(await isAvailable(context, inbox)).toBe(false);
+    const response = await signedPost("bob", activityJson("bob", `alive-${Date.now()}`));
+    expect(response.status).toBe(202);
+    expect(await isAvailable(context, inbox)).toBe(true);
   });
 });

@@ -20,11 +20,11 @@ import { createHash } from "node:crypto";
 import { UnrecoverableError } from "bullmq";
 import * as v from "valibot";
 import type { AppContext } from "../../infra/context";
-import { fetchSettings, safeFetch, SafeFetchError } from "../../infra/http/safe-fetch";
+import { safeFetch, SafeFetchError } from "../../infra/http/safe-fetch";
 import { signCavage, signRfc9421 } from "../../infra/http/signatures";
 import { log } from "../../infra/log";
 import { defineJob, type JobDefinition } from "../../infra/queues/registry";
-import { isSuspendedHost } from "./domain-blocks";
+import { federationFetchSettings } from "./fetch";
 import { availableInboxes, failingHosts, hostOf, isAvailable, trackFailure, trackSuccess } from "./failure-tracker";
 import { privateKeyOf } from "./outbound-store";
 
@@ -97,7 +97,7 @@ function unsalvageable(status: number): boolean {
 }
 
 async function post(context: AppContext, delivery: Delivery, key: { uri: string; private_key: string }, scheme: "cavage" | "rfc9421"): Promise<number> {
-  const settings = fetchSettings(context.config, (host) => isSuspendedHost(context.sql, host));
+  const settings = federationFetchSettings(context);
   const keyId = `${key.uri}#main-key`;
   const response = await safeFetch(delivery.inbox, settings, {
     method: "POST",
@@ -116,7 +116,7 @@ async function post(context: AppContext, delivery: Delivery, key: { uri: string;
 }
 
 async function postPresigned(context: AppContext, delivery: Delivery, headers: Record<string, string>): Promise<number> {
-  const settings = fetchSettings(context.config, (host) => isSuspendedHost(context.sql, host));
+  const settings = federationFetchSettings(context);
   const response = await safeFetch(delivery.inbox, settings, {
     method: "POST",
     body: delivery.body,

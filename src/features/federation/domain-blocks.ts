@@ -63,6 +63,15 @@ export async function isSuspendedHost(sql: Db, host: string): Promise<boolean> {
   return (await store.findDomainBlockCovering(sql, host))?.severity === "suspend";
 }
 
+/**
+ * May we not federate with this host at all? Suspended, or — in LIMITED_FEDERATION_MODE — not on the
+ * allow-list. Every federation door asks this one question (inbox, signed fetches, outbound requests).
+ */
+export async function isRefusedHost(context: Pick<AppContext, "sql" | "config">, host: string): Promise<boolean> {
+  if (context.config.limitedFederationMode && !(await isAllowedHost(context.sql, host))) return true;
+  return isSuspendedHost(context.sql, host);
+}
+
 // ---- CSV (Mastodon's export format) ----
 
 export const CSV_HEADER = "#domain,#severity,#reject_media,#reject_reports,#public_comment,#obfuscate";

@@ -1,12 +1,13 @@
 /**
  * Fetching ActivityPub documents and WebFinger answers from other servers, always through the safe client.
  * AP GETs are signed by the instance actor (draft-cavage), so servers in authorized-fetch mode answer too.
- * Suspended domains are refused before any connection (the safe client's isBlockedHost hook).
+ * Refused domains (suspended, or off the allow-list in limited federation mode) are refused before any
+ * connection (the safe client's isBlockedHost hook).
  */
 import type { AppContext } from "../../infra/context";
 import { fetchSettings, safeFetch, SafeFetchError, type SafeResponse } from "../../infra/http/safe-fetch";
 import { signCavage } from "../../infra/http/signatures";
-import { isSuspendedHost } from "./domain-blocks";
+import { isRefusedHost } from "./domain-blocks";
 import { instanceKeyId, instanceKeys } from "./instance-actor";
 
 export const AP_ACCEPT = 'application/activity+json, application/ld+json; profile="https://www.w3.org/ns/activitystreams"';
@@ -22,9 +23,11 @@ export class FetchFailed extends Error {
   }
 }
 
-function settings(context: AppContext) {
-  return fetchSettings(context.config, (host) => isSuspendedHost(context.sql, host));
+/** The safe client's settings for every request to another ActivityPub server (fetches and deliveries). */
+export function federationFetchSettings(context: Pick<AppContext, "sql" | "config">) {
+  return fetchSettings(context.config, (host) => isRefusedHost(context, host));
 }
+const settings = federationFetchSettings;
 
 function asFailure(error: unknown, url: string): never {
   if (error instanceof SafeFetchError) {

@@ -8,10 +8,10 @@
 import * as v from "valibot";
 import type { AppContext } from "../../infra/context";
 import { defineJob } from "../../infra/queues/registry";
-import { fetchSettings, safeFetch } from "../../infra/http/safe-fetch";
+import { safeFetch } from "../../infra/http/safe-fetch";
 import { signCavage } from "../../infra/http/signatures";
 import { findVisibleAccount } from "../accounts/service";
-import { isSuspendedHost } from "../federation/domain-blocks";
+import { federationFetchSettings } from "../federation/fetch";
 import { instanceActorUri, instanceKeyId, instanceKeys } from "../federation/instance-actor";
 import { findRemoteByUri } from "../federation/remote-accounts";
 import { findVisibleStatus } from "../statuses/service";
@@ -38,7 +38,7 @@ export async function forwardReport(context: AppContext, reportId: string): Prom
   }
   const body = JSON.stringify(flagActivity(instanceActorUri(context.config), { uri: report.uri, comment: report.comment }, [target.uri, ...statusUris]));
   const keys = await instanceKeys(context.sql);
-  const response = await safeFetch(inbox, fetchSettings(context.config, (host) => isSuspendedHost(context.sql, host)), {
+  const response = await safeFetch(inbox, federationFetchSettings(context), {
     method: "POST",
     body,
     headers: { "content-type": "application/activity+json" },

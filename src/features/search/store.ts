@@ -8,7 +8,7 @@
  * or Postgres would not use it.
  */
 import type { Db } from "../../infra/db";
-import { visibleTo } from "../statuses/visibility";
+import { viewerExclusions, visibleTo } from "../statuses/visibility";
 import type { HasFilter, IsFilter } from "./query";
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -88,17 +88,6 @@ function searchable(db: Db, viewerId: string, libraryOnly: boolean): Fragment {
     or s.id in (select reblog_of_id from statuses where account_id = ${viewerId} and reblog_of_id is not null and deleted_at is null)
     or s.id in (select in_reply_to_id from statuses where account_id = ${viewerId} and in_reply_to_id is not null and deleted_at is null)
     or s.poll_id in (select poll_id from poll_votes where account_id = ${viewerId})
-  )`;
-}
-
-/** Authors the viewer blocks, mutes or is blocked by, and domains they block, never show up (Mastodon's excluded accounts). */
-function viewerExclusions(db: Db, viewerId: string): Fragment {
-  return db`(
-    not exists (select 1 from blocks b where (b.account_id = ${viewerId} and b.target_account_id = s.account_id)
-                                         or (b.account_id = s.account_id and b.target_account_id = ${viewerId}))
-    and not exists (select 1 from mutes mu where mu.account_id = ${viewerId} and mu.target_account_id = s.account_id
-                                           and (mu.expires_at is null or mu.expires_at > now()))
-    and (a.domain is null or not exists (select 1 from account_domain_blocks d where d.account_id = ${viewerId} and d.domain = a.domain))
   )`;
 }
 

@@ -28,6 +28,22 @@ export function visibleTo(sql: Db, viewerAccountId: string | null | undefined) {
     and not exists (select 1 from blocks b where b.account_id = s.account_id and b.target_account_id = ${viewerAccountId}))`;
 }
 
+/**
+ * What a signed-in viewer never sees in public places (public timelines, search): authors it blocks or mutes
+ * (unexpired), authors that block it, and accounts of domains it blocks — Mastodon's excluded accounts. SQL
+ * names the statuses table `s` and the author's accounts row `a`.
+ */
+export function viewerExclusions(sql: Db, viewerId: string | null) {
+  if (!viewerId) return sql`true`;
+  return sql`(
+    not exists (select 1 from blocks b where (b.account_id = ${viewerId} and b.target_account_id = s.account_id)
+                                         or (b.account_id = s.account_id and b.target_account_id = ${viewerId}))
+    and not exists (select 1 from mutes mu where mu.account_id = ${viewerId} and mu.target_account_id = s.account_id
+                                           and (mu.expires_at is null or mu.expires_at > now()))
+    and (a.domain is null or not exists (select 1 from account_domain_blocks d where d.account_id = ${viewerId} and d.domain = a.domain))
+  )`;
+}
+
 /** The ids among `statusIds` the viewer may see (order not kept). */
 export async function filterVisible(sql: Db, viewerAccountId: string | null | undefined, statusIds: string[]): Promise<Set<string>> {
   if (statusIds.length === 0) return new Set();

@@ -6,7 +6,7 @@
  * Conventions: `s` is the status, `o` its original when `s` is a boost (left join, so o.* is null otherwise).
  */
 import type { Db } from "../../infra/db";
-import { visibleTo } from "../statuses/visibility";
+import { viewerExclusions, visibleTo } from "../statuses/visibility";
 import type { FeedItem } from "./feeds";
 
 // A piece of SQL built with the tagged template (what pageWhere returns, or db`c.rid`).
@@ -288,25 +288,13 @@ export interface PublicFilters {
   onlyMedia?: boolean;
 }
 
-/** What a signed-in viewer never sees in a public timeline: accounts it blocks or mutes, that block it, domains it blocks. */
-function viewerFilter(db: Db, viewerId: string | null) {
-  if (!viewerId) return db`true`;
-  return db`(
-    not exists (select 1 from blocks b where (b.account_id = ${viewerId} and b.target_account_id = s.account_id)
-                                         or (b.account_id = s.account_id and b.target_account_id = ${viewerId}))
-    and not exists (select 1 from mutes mu where mu.account_id = ${viewerId} and mu.target_account_id = s.account_id
-                                           and (mu.expires_at is null or mu.expires_at > now()))
-    and (a.domain is null or not exists (select 1 from account_domain_blocks d where d.account_id = ${viewerId} and d.domain = a.domain))
-  )`;
-}
-
 function publicWhere(db: Db, viewerId: string | null, filters: PublicFilters) {
   return db`s.visibility = 'public' and s.reblog_of_id is null and s.deleted_at is null
     and a.suspended_at is null and a.silenced_at is null
     ${filters.local ? db`and s.local` : db``}
     ${filters.remote ? db`and not s.local` : db``}
     ${filters.onlyMedia ? db`and exists (select 1 from media_attachments ma where ma.status_id = s.id)` : db``}
-    and ${viewerFilter(db, viewerId)}`;
+    and ${viewerExclusions(db, viewerId)}`;
 }
 
 /** Public timeline ids, newest first; replies to others are left out, as Mastodon's public feed does. */
