@@ -4,9 +4,10 @@
 import { authCleanupJob } from "./features/auth/jobs";
 import { cleanQueuesJob, probeJob } from "./features/queues/jobs";
 import { sendMailJob } from "./features/mail/jobs";
-import { evictRemoteCacheJob, processMediaJob, removeOrphansJob } from "./features/media/jobs";
+import { evictRemoteCacheJob, planEagerFetchJob, processMediaJob, removeOrphansJob, warmRemoteJob } from "./features/media/jobs";
 import { JobRegistry } from "./infra/queues/registry";
 import { fetchParentJob, processActivityJob } from "./features/federation/jobs";
+import { relayIngestJob } from "./features/relays/inbound";
 import { publishScheduledJob } from "./features/statuses/jobs";
 import { closeExpiredPollsJob } from "./features/polls/jobs";
 import { conversationsJob } from "./features/conversations/jobs";
@@ -21,5 +22,6 @@ import { deliverJob } from "./features/federation/delivery-jobs";
 import { deliverEventJob } from "./features/federation/delivery";
 import { refreshTrendsJob } from "./features/trends/jobs";
 import { purgeDomainJob } from "./features/admin/jobs";
+import { sendPollVotesJob } from "./features/federation/poll-votes";
 
-export const jobRegistry = new JobRegistry([probeJob, cleanQueuesJob, sendMailJob, processMediaJob, removeOrphansJob, evictRemoteCacheJob, authCleanupJob, feedInsertJob, feedRemoveJob, feedGraphJob, notifyJob, publishScheduledJob, closeExpiredPollsJob, conversationsJob, streamPublishJob, processActivityJob, fetchParentJob, cardLinkJob, cardFetchJob, reportNotifyStaffJob, reportForwardJob, webPushFanOutJob, webPushDeliverJob, deliverEventJob, deliverJob, refreshTrendsJob, purgeDomainJob]);
+export const jobRegistry = new JobRegistry([probeJob, cleanQueuesJob, sendMailJob, processMediaJob, removeOrphansJob, evictRemoteCacheJob, planEagerFetchJob, warmRemoteJob, authCleanupJob, feedInsertJob, feedRemoveJob, feedGraphJob, notifyJob, publishScheduledJob, closeExpiredPollsJob, conversationsJob, streamPublishJob, processActivityJob, fetchParentJob, relayIngestJob, cardLinkJob, cardFetchJob, reportNotifyStaffJob, reportForwardJob, webPushFanOutJob, webPushDeliverJob, deliverEventJob, deliverJob, sendPollVotesJob, refreshTrendsJob, purgeDomainJob]);

@@ -651,3 +651,55 @@ describe("Move (last: it takes alice's follow of bob away)", () => {
     expect(relationship.json[0].requested || relationship.json[0].following).toBe(true);
   });
 });
+
+describe("poll votes across servers", () => {
+  test("our vote on a remote poll reaches its author as Create(Note{name}) to them only", async () => {
+    const push = startWorkers({ queues: ["push"], concurrency: 2, registry: jobRegistry, context, connection: context.bullConnection, prefix: context.bullPrefix });
+    try {
+      const question = note("fin_carol", {
+        type: "Question",
+        content: "<p>cats or dogs?</p>",
+        cc: [alice.uri],
+        anyOf: [
+          { type: "Note", name: "cats", replies: { type: "Collection", totalItems: 0 } },
+          { type: "Note", name: "dogs", replies: { type: "Collection", totalItems: 0 } },
+        ],
+        endTime: new Date(Date.now() + 3600_000).toISOString(),
+      });
+      await deliver("fin_carol", create("fin_carol", question));
+      const row = (await statusByUri(question.id as string))!;
+      const { json: status } = await api("GET", `/api/v1/statuses/${row.id}`, { token: aliceToken });
+      const voted = await api("POST", `/api/v1/polls/${status.poll.id}/votes`, { token: aliceToken, json: { choices: ["0", "1"] } });
+      expect(voted.status).toBe(200);
+      for (const name of ["cats", "dogs"]) {
+        const received = await peer.waitForActivity((r) => r.type === "Create" && (r.json.object as { name?: string })?.name === name);
+        const object = received.json.object as Record<string, unknown>;
+        expect(object).toMatchObject({ type: "Note", inReplyTo: question.id, attributedTo: alice.uri, to: [carol()] });
+        expect(received.json.to).toEqual([carol()]);
+        expect(JSON.stringify(received.json)).not.toContain(PUBLIC);
+      }
+    } finally {
+      await push.close(5000);
+    }
+  });
+
+  test("a remote vote on our poll is counted once, within the poll's rules, and stores no status", async () => {
+    const posted = await api("POST", "/api/v1/statuses", { token: aliceToken, json: { status: "tabs or spaces?", visibility: "public", poll: { options: ["tabs", "spaces"], expires_in: 3600 } } });
+    expect(posted.status).toBe(200);
+    const [{ uri }] = (await context.sql<{ uri: string }[]>`select uri from statuses where id = ${posted.json.id}`) as unknown as [{ uri: string }];
+    const vote = (name: string) => {
+      const id = nextId("votes");
+      return { id: `${id}/activity`, type: "Create", actor: bob(), to: [alice.uri], object: { id, type: "Note", name, attributedTo: bob(), to: [alice.uri], inReplyTo: uri } };
+    };
+    const first = vote("spaces");
+    await deliver("fin_bob", first);
+    await deliver("fin_bob", vote("spaces")); // the same choice again: not counted twice
+    await deliver("fin_bob", vote("tabs")); // a second option of a single-choice poll: refused
+    const { json: poll } = await api("GET", `/api/v1/polls/${posted.json.poll.id}`, { token: aliceToken });
+    expectMatchesSchema(poll, "Poll");
+    expect(poll.votes_count).toBe(1);
+    expect(poll.voters_count).toBe(1);
+    expect(poll.options.map((o: { votes_count: number }) => o.votes_count)).toEqual([0, 1]);
+    expect(await statusByUri(first.object.id)).toBeUndefined();
+  });
+});

@@ -17,8 +17,13 @@ export type DomainEvent =
   | { type: "account.follow_rejected"; accountId: string; targetAccountId: string; followId: string; followUri: string | null }
   | { type: "account.unblocked"; accountId: string; targetAccountId: string; blockId: string }
   | { type: "account.unmuted"; accountId: string; targetAccountId: string }
+  | { type: "account.muted"; accountId: string; targetAccountId: string }
+  | { type: "account.domain_blocked"; accountId: string; domain: string }
+  | { type: "account.domain_unblocked"; accountId: string; domain: string }
   | { type: "account.updated"; accountId: string }
   | { type: "notification.created"; notificationId: string; accountId: string }
+  /** A vote (local or remote voter) was counted; `choices` are the options chosen in this vote. */
+  | { type: "poll.voted"; pollId: string; accountId: string; choices: number[] }
   | { type: "report.created"; reportId: string; accountId: string; targetAccountId: string };
 
 export type DomainEventType = DomainEvent["type"];

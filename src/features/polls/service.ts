@@ -16,6 +16,7 @@ import { streamStatusUpdated } from "../streaming/service";
 import * as store from "./store";
 
 export type { PollRow } from "./store";
+export const findPoll = store.findPoll;
 
 const invalid = (message: string) => ApiError.unprocessable(`Validation failed: ${message}`);
 
@@ -37,7 +38,7 @@ export async function vote(context: AppContext, voterId: string, pollId: string,
   if (rawChoices.length === 0) throw ApiError.badRequest("param is missing or the value is empty: choices");
   if (!rawChoices.every((c) => /^\d{1,3}$/.test(c))) throw invalid("Choice is invalid");
   const choices = rawChoices.map(Number);
-  return context.sql.begin(async (tx) => {
+  const updated = await context.sql.begin(async (tx) => {
     const poll = (await store.lockPoll(tx, pollId))!;
     if (poll.account_id === voterId) throw invalid("You cannot vote in your own polls");
     if (poll.expires_at && poll.expires_at <= new Date()) throw invalid("The poll has already ended");
@@ -49,6 +50,24 @@ export async function vote(context: AppContext, voterId: string, pollId: string,
     await store.insertVotes(tx, poll.id, voterId, choices);
     await store.addToTallies(tx, poll.id, choices);
     return (await store.findPoll(tx, poll.id))!;
+  });
+  await publishEvent(context, { type: "poll.voted", pollId, accountId: voterId, choices });
+  return updated;
+}
+
+/**
+ * One more option of a multiple-choice poll from a voter who has voted already: how a remote server sends a
+ * multiple vote (one Create per option). Counts the vote, not a new voter.
+ */
+export async function addRemoteChoice(context: AppContext, voterId: string, pollId: string, choice: number): Promise<void> {
+  await context.sql.begin(async (tx) => {
+    const poll = (await store.lockPoll(tx, pollId))!;
+    if (!poll.multiple) throw invalid("You have already voted on this poll");
+    if (poll.expires_at && poll.expires_at <= new Date()) throw invalid("The poll has already ended");
+    if (choice >= poll.options.length) throw invalid("Choice is invalid");
+    if ((await store.votesOf(tx, poll.id, voterId)).includes(choice)) throw invalid("You have already voted on this poll");
+    await store.insertVotes(tx, poll.id, voterId, [choice]);
+    await store.addChoiceToTallies(tx, poll.id, choice);
   });
 }
 

@@ -40,6 +40,17 @@ export async function addToTallies(db: Db, pollId: string, choices: number[]): P
 }
 
 /** Up to `limit` polls that have ended and were not closed yet, oldest first. */
+/** One more vote by a voter already counted (multiple-choice polls voted option by option). */
+export async function addChoiceToTallies(db: Db, pollId: string, choice: number): Promise<void> {
+  await db`
+    update polls set
+      cached_tallies = (select array_agg(t.n + (case when (t.i - 1) = ${choice} then 1 else 0 end) order by t.i)
+                        from unnest(cached_tallies) with ordinality as t(n, i)),
+      votes_count = votes_count + 1,
+      updated_at = now()
+    where id = ${pollId}`;
+}
+
 export async function dueForClosing(db: Db, limit: number): Promise<{ id: string; account_id: string; status_id: string | null; local: boolean }[]> {
   return db`
     select p.id, p.account_id, p.status_id, (a.domain is null) as local

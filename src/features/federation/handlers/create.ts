@@ -12,6 +12,7 @@ import * as statuses from "../../statuses/store";
 import type { AppContext } from "../../../infra/context";
 import { fetchActivityJson } from "../fetch";
 import { fetchRemoteStatus, NOTE_TYPES, objectId, parseNote, sameHost, storeFetchedStatus, storeRemoteNote, typeOf, type ParsedNote } from "../remote-statuses";
+import { isPollVote, receivePollVote } from "../poll-votes";
 import * as inbound from "./store";
 import type { Inbound, Outcome } from "./types";
 
@@ -35,6 +36,11 @@ export async function handleCreate({ context, activity, actor }: Inbound): Promi
     if (!(await concernsUs(context, actor.id, fetchedNote))) return "ignored: unrelated to local accounts";
     const id = await storeFetchedStatus(context, uri, fetched);
     return id ? "created" : "ignored: not a status";
+  }
+  // A vote on one of our polls looks like a Note with a name and no content: count it, store no status.
+  if (typeof object === "object" && object !== null && isPollVote(object as Record<string, unknown>)) {
+    if ((object as Record<string, unknown>).attributedTo !== actor.uri) return "ignored: vote not the actor's";
+    return receivePollVote(context, actor.id, object as Record<string, unknown>);
   }
   if (!NOTE_TYPES.includes(typeOf(object))) return "ignored: unsupported object type";
   const note = parseNote(object as Record<string, unknown>);
