@@ -20,6 +20,9 @@ import m0016 from "./0016_cards_push_reports.sql" with { type: "text" };
 import m0017 from "./0017_perf.sql" with { type: "text" };
 import m0018 from "./0018_ops.sql" with { type: "text" };
 import m0019 from "./0019_remote_media.sql" with { type: "text" };
+import m0020 from "./0020_relays.sql" with { type: "text" };
+import m0021 from "./0021_card_images.sql" with { type: "text" };
+import m0022 from "./0022_custom_emojis.sql" with { type: "text" };
 
 export interface Migration {
   version: string;
@@ -45,4 +48,7 @@ export const MIGRATIONS: Migration[] = [
   { version: "0017_perf", sql: m0017 },
   { version: "0018_ops", sql: m0018 },
   { version: "0019_remote_media", sql: m0019 },
+  { version: "0020_relays", sql: m0020 },
+  { version: "0021_card_images", sql: m0021 },
+  { version: "0022_custom_emojis", sql: m0022 },
 ];

@@ -20,6 +20,7 @@ import { ApiError } from "../infra/errors";
 import { log } from "../infra/log";
 import { readSignature, verifiedKey } from "./signed-request";
 import { markAvailable, unavailableHosts } from "../features/federation/failure-tracker";
+import { takeRelayedActivity } from "../features/relays/inbound";
 
 /** Mastodon's MAX_JSON_SIZE. */
 export const MAX_INBOX_BYTES = 1024 * 1024;
@@ -80,6 +81,9 @@ async function receive(context: AppContext, request: Request, inbox: string): Pr
   }
 
   const key = await verifiedKey(context, signature);
+  // Relays (src/features/relays/inbound.ts): an accepted relay's Announce, or a Create / Delete / Update it
+  // forwards for someone else (signed by the relay, so the owner check below would refuse it), goes there.
+  if (await takeRelayedActivity(context, activity, key.owner)) return new Response(null, { status: 202 });
   if (key.owner !== actor) throw ApiError.unauthorized("The signing key does not belong to the activity's actor");
 
   const jobKey = activityKey(activity, new TextDecoder().decode(bytes));

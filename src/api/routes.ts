@@ -47,6 +47,15 @@ import { conversationRoutes } from "./v1/conversations";
 import { preferenceRoutes } from "./v1/preferences";
 import { featuredTagRoutes } from "./v1/featured-tags";
 import { announcementRoutes } from "./v1/announcements";
+import { instanceExtraRoutes } from "./v1/instance-extras";
+import { translateRoutes } from "./v1/translate";
+import { identityProofRoutes } from "./v1/identity-proofs";
+import { annualReportRoutes } from "./v1/annual-reports";
+import { tagFeatureRoutes } from "./v1/tag-features";
+import { quoteRoutes } from "./v1/quotes";
+import { notificationExtraRoutes } from "./v1/notification-extras";
+import { profileRoutes } from "./v1/profile";
+import { emailRoutes } from "./v1/emails";
 
 type Plugin = Elysia<any, any, any, any, any, any, any>;
 
@@ -97,5 +106,14 @@ export function webRoutes(context: AppContext): Plugin[] {
     adminMeasureRoutes(context),
     adminReportRoutes(context),
     pushRoutes(context),
+    instanceExtraRoutes(context),
+    translateRoutes(context),
+    identityProofRoutes(context),
+    annualReportRoutes(context),
+    tagFeatureRoutes(context),
+    quoteRoutes(context),
+    notificationExtraRoutes(context),
+    profileRoutes(context),
+    emailRoutes(context),
   ];
 }

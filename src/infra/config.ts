@@ -130,6 +130,8 @@ export interface Config {
   sharpCacheDir?: string;
   /** Cached copies of remote media (src/features/media/remote.ts, cache.ts). 0 = no limit. */
   mediaCache: { retentionDays: number; maxBytes: number; fetchTimeoutMs: number };
+  /** MEDIA_FETCH_FOLLOWED: warm the remote media cache for posts by followed accounts as they arrive. */
+  mediaFetchFollowed: boolean;
   rateLimits: { enabled: boolean; overrides: Record<string, { limit: number; periodSeconds: number }> };
   /** CIDRs that outbound fetches may reach although they are private (Mastodon's ALLOWED_PRIVATE_ADDRESSES). */
   allowedPrivateAddresses: string[];
@@ -358,6 +360,7 @@ export function loadConfig(env: Env = process.env): Config {
     mailOutboxDir: str(env, "MAIL_OUTBOX_DIR", "./.data/mail")!,
     media: { rootPath: str(env, "PAPERCLIP_ROOT_PATH", "./.data/media")!, s3 },
     sharpCacheDir: raw(env, "SHARP_CACHE_DIR"),
+    mediaFetchFollowed: flag(env, "MEDIA_FETCH_FOLLOWED", false),
     mediaCache: {
       retentionDays: int(env, "MEDIA_CACHE_RETENTION_PERIOD", 0, 0, 36500),
       maxBytes: byteSize(env, "MEDIA_CACHE_MAX_SIZE", 5 * 1024 ** 3),
@@ -386,7 +389,7 @@ export const CONFIG_VARIABLES = [
   "SMTP_OPENSSL_VERIFY_MODE", "SMTP_ENABLE_STARTTLS", "SMTP_ENABLE_STARTTLS_AUTO", "SMTP_TLS", "SMTP_SSL", "MAIL_OUTBOX_DIR",
   "PAPERCLIP_ROOT_PATH", "S3_ENABLED", "S3_BUCKET", "S3_REGION", "S3_ENDPOINT", "S3_FORCE_PATH_STYLE", "S3_OVERRIDE_PATH_STYLE",
   "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "S3_ALIAS_HOST", "S3_PERMISSION",
-  "SHARP_CACHE_DIR", "MEDIA_CACHE_RETENTION_PERIOD", "MEDIA_CACHE_MAX_SIZE", "MEDIA_FETCH_TIMEOUT", "ALLOWED_PRIVATE_ADDRESSES", "AUTHORIZED_FETCH", "LIMITED_FEDERATION_MODE", "RATE_LIMITS_ENABLED", "RATE_LIMITS",
+  "SHARP_CACHE_DIR", "MEDIA_CACHE_RETENTION_PERIOD", "MEDIA_CACHE_MAX_SIZE", "MEDIA_FETCH_TIMEOUT", "MEDIA_FETCH_FOLLOWED", "ALLOWED_PRIVATE_ADDRESSES", "AUTHORIZED_FETCH", "LIMITED_FEDERATION_MODE", "RATE_LIMITS_ENABLED", "RATE_LIMITS",
   "VAPID_PUBLIC_KEY", "VAPID_PRIVATE_KEY", "PREVIEW_CARD_MAX_DELAY",
   "METRICS_TOKEN", "METRICS_PORT",
 ] as const;

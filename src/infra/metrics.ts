@@ -56,6 +56,24 @@ export const streamingConnections = new client.Gauge({
   registers: [registry],
 });
 
+export const streamingChannels = new client.Gauge({
+  name: "woolly_streaming_channels",
+  help: "Redis channels this streaming process is subscribed to (each once, however many clients read it)",
+  registers: [registry],
+});
+
+export const streamingMessagesSent = new client.Counter({
+  name: "woolly_streaming_messages_sent_total",
+  help: "Event frames written to streaming clients, by event (update, delete, notification, ...)",
+  labelNames: ["event"] as const,
+  registers: [registry],
+});
+
+/** Event names are ours (never a client's), so the label set stays bounded. */
+export function recordStreamingMessages(event: string, count: number): void {
+  if (count > 0) streamingMessagesSent.inc({ event }, count);
+}
+
 /** Distinct domains we keep a series for; beyond it failures are counted under "other" (a hostile peer
  *  minting subdomains must not grow the registry without bound). */
 const MAX_DELIVERY_DOMAINS = 2000;

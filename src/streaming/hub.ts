@@ -9,6 +9,8 @@ import type { AppContext } from "../infra/context";
 import { log } from "../infra/log";
 import { createRedis, type Redis } from "../infra/redis";
 import { channelPrefix, systemChannel, type StreamMessage } from "../features/streaming/channels";
+import { markOnline, PRESENCE_REFRESH_MS, PRESENCE_TTL_MS } from "../features/streaming/presence";
+import { recordStreamingMessages, streamingChannels } from "../infra/metrics";
 import type { StatusEntity } from "../api/entities/status";
 import { buildFrame, Connection, SseConnection, WebSocketConnection, type Subscription } from "./connection";
 import { forgetCompiledFilters, trustedFiltersFor } from "../features/filters/cache";
@@ -31,6 +33,9 @@ export interface HubOptions {
   /** SSE heartbeat; WebSocket pings go every other beat. Mastodon: 15 s and 30 s. */
   heartbeatMs?: number;
   tokenCheckMs?: number;
+  /** The "who is listening" record (features/streaming/presence.ts): its TTL and refresh period. */
+  presenceTtlMs?: number;
+  presenceRefreshMs?: number;
 }
 
 export class StreamingHub {
@@ -40,6 +45,8 @@ export class StreamingHub {
   private readonly byAccount = new Map<string, Set<Connection>>();
   private readonly perToken = new Map<string, number>();
   private readonly perIp = new Map<string, number>();
+  /** Accounts whose home or direct channel this process subscribes to, with how many of the two. */
+  private readonly listening = new Map<string, number>();
   readonly relations: RelationsCache;
   readonly lists: ListGates;
   private readonly renderer: Renderer;
@@ -62,6 +69,7 @@ export class StreamingHub {
     this.renderer = new Renderer(context);
     this.timers.push(setInterval(() => this.heartbeat(), options.heartbeatMs ?? 15_000));
     this.timers.push(setInterval(() => void this.checkTokens(), options.tokenCheckMs ?? 60_000));
+    this.timers.push(setInterval(() => void this.refreshPresence(), options.presenceRefreshMs ?? PRESENCE_REFRESH_MS));
     for (const timer of this.timers) timer.unref?.();
   }
 
@@ -168,6 +176,8 @@ export class StreamingHub {
       set = new Set();
       this.channels.set(channel, set);
       this.subscribeRedis(channel);
+      const listener = this.listenerOf(channel);
+      if (listener) this.startListening(listener);
     }
     set.add(subscription);
   }
@@ -179,14 +189,50 @@ export class StreamingHub {
     if (set.size > 0) return;
     this.channels.delete(channel);
     this.unsubscribeRedis(channel);
+    const listener = this.listenerOf(channel);
+    if (listener) decrement(this.listening, listener);
+  }
+
+  // ---- presence: publishers skip home and direct channels nobody listens to ----
+
+  /** The account whose home (`timeline:<id>`) or direct (`timeline:direct:<id>`) channel this is, if it is one. */
+  private listenerOf(channel: string): string | undefined {
+    const name = channel.slice(channelPrefix(this.context.config.redis.namespace).length);
+    const match = /^(?:direct:)?(\d+)$/.exec(name);
+    return match?.[1];
+  }
+
+  private startListening(accountId: string): void {
+    const n = this.listening.get(accountId) ?? 0;
+    this.listening.set(accountId, n + 1);
+    if (n > 0) return;
+    // Awaited by settled() like the SUBSCRIBE: once both are done, the next post is published to this account.
+    this.track(this.writePresence([accountId]));
+  }
+
+  private writePresence(accountIds: Iterable<string>): Promise<void> {
+    return markOnline(this.context.redis, this.context.config.redis.namespace, accountIds, this.options.presenceTtlMs ?? PRESENCE_TTL_MS).catch((error) =>
+      log.warn("streaming: presence update failed", { error: String(error?.message ?? error) }),
+    );
+  }
+
+  /** Keep every listening account's record alive (a process that dies stops this, and its records expire). */
+  refreshPresence(): Promise<void> {
+    if (this.closing || this.listening.size === 0) return Promise.resolve();
+    return this.writePresence(this.listening.keys());
+  }
+
+  private track(done: Promise<unknown>): void {
+    this.pending.add(done);
+    void done.finally(() => this.pending.delete(done));
   }
 
   /** Stream channels (refcounted above) and per-account system channels (while the account is connected). */
   private subscribeRedis(channel: string): Promise<unknown> {
     streamingMetrics.channels++;
+    streamingChannels.inc();
     const done = this.subscriber.subscribe(channel).catch((error) => log.warn("streaming: subscribe failed", { channel, error: String(error?.message ?? error) }));
-    this.pending.add(done);
-    void done.finally(() => this.pending.delete(done));
+    this.track(done);
     return done;
   }
 
@@ -197,6 +243,7 @@ export class StreamingHub {
 
   private unsubscribeRedis(channel: string): void {
     streamingMetrics.channels--;
+    streamingChannels.dec();
     if (!this.closing) this.subscriber.unsubscribe(channel).catch(() => {});
   }
 
@@ -223,7 +270,7 @@ export class StreamingHub {
   }
 
   private onSystemMessage(accountId: string, message: StreamMessage): void {
-    if (message.event === "relations_changed") void this.relations.load(accountId);
+    if (message.event === "relations_changed") this.relations.apply(accountId, message.change);
     else if ((message as { event: string }).event === "filters_changed") forgetCompiledFilters(accountId);
     else if (message.event === "kill") for (const connection of this.byAccount.get(accountId) ?? []) this.end(connection, 1008, "Access token revoked");
   }
@@ -329,9 +376,11 @@ export class StreamingHub {
       }
       return frame;
     };
+    let sent = 0;
     const writeOne = (s: Subscription) => {
       if (allows && !allows(s)) return;
-      if (!s.connection.write(frameFor(s)) && s.connection.closed) this.detach(s.connection);
+      if (s.connection.write(frameFor(s))) sent++;
+      else if (s.connection.closed) this.detach(s.connection);
     };
     const topics = new Map<Server<unknown>, Map<string, Subscription[]>>();
     for (const subscription of subscriptions) {
@@ -358,8 +407,10 @@ export class StreamingHub {
         server.publish(topic, frameFor(list[0]!));
         for (const s of rejected) if (!s.connection.closed) (s.connection as WebSocketConnection).socket?.subscribe(topic);
         streamingMetrics.messagesSent += list.length - rejected.length;
+        sent += list.length - rejected.length;
       }
     }
+    recordStreamingMessages(event, sent);
     const ms = performance.now() - started;
     if (ms > 100) log.warn("streaming: slow fan-out", { event, connections: subscriptions.length, ms: Math.round(ms) });
   }

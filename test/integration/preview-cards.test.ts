@@ -5,9 +5,14 @@
  * against Mastodon's schemas), the stream's status.update, 50 posts linking one URL → one fetch, windows-1251
  * pages, oEmbed, redirects, edits, the per-domain rate, the origin server's federated card, and the pages
  * that must give no card without crashing: oversized, slow, redirect to a private address, not HTML, 404.
- * Usernames start with `cb_card`.
+ * Card images go through our media proxy (/media_proxy/cards/…): nothing stored before a view, one fetch for
+ * many concurrent first views, a card-sized preview with a blurhash, counted in the remote cache budget.
+ * Usernames start with `cb_card` (and `m2_`).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { buildWebApp } from "../../src/api/app";
 import { renderCard } from "../../src/api/entities/preview-card";
 import type { LocalAccountRow } from "../../src/features/accounts/service";
@@ -17,6 +22,8 @@ import { homeChannel } from "../../src/features/streaming/channels";
 import { createRedis, waitForRedis } from "../../src/infra/redis";
 import { startWorkers, type RunningWorkers } from "../../src/infra/queues/worker";
 import { jobRegistry } from "../../src/jobs";
+import { evictRemoteCache } from "../../src/features/media/cache";
+import { loadSharp } from "../../src/infra/sharp";
 import { inProcessApi } from "../helpers/api";
 import { testContext, type TestContext } from "../helpers/context";
 import { expectMatchesSchema } from "../helpers/openapi";
@@ -31,6 +38,9 @@ const call = inProcessApi(() => app);
 // Queues of our own (the database is the run's): our workers run only our jobs, and other files' workers never see ours.
 const OWN_NAMESPACE = `${process.env.REDIS_NAMESPACE}_cb_cards`;
 const hits = new Map<string, number>();
+let mediaRoot: string;
+/** The og:image: a 1600×1200 JPEG, made in beforeAll; the origin serves it slowly so first views overlap. */
+let sheepJpeg: Uint8Array;
 
 const OG_PAGE = `<!doctype html><html lang="en"><head><title>Fallback</title>
 <meta property="og:title" content="The Woolly Times"><meta property="og:description" content="All the news about sheep.">
@@ -48,6 +58,11 @@ function startOrigin() {
       const path = new URL(request.url).pathname;
       hits.set(path, (hits.get(path) ?? 0) + 1);
       const html = (body: string, headers: Record<string, string> = {}) => new Response(body, { headers: { "content-type": "text/html; charset=utf-8", ...headers } });
+      if (path === "/sheep.jpg" || path === "/sheep2.jpg") {
+        await Bun.sleep(200);
+        return new Response(sheepJpeg, { headers: { "content-type": "image/jpeg" } });
+      }
+      if (path === "/notimage.jpg") return new Response("<html>not an image</html>".repeat(20), { headers: { "content-type": "image/jpeg" } });
       if (path.startsWith("/og")) return html(OG_PAGE, { "cache-control": "public, max-age=7200" });
       if (path === "/popular") return html(OG_PAGE.replace("The Woolly Times", "Popular page"));
       if (path === "/ru") return new Response(cp1251(`<html><head><title>Новости</title><meta property="og:description" content="Привет мир"></head></html>`), { headers: { "content-type": "text/html; charset=windows-1251" } });
@@ -88,8 +103,12 @@ async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, 
 const post = async (text: string) => (await postStatus(context, author, { status: text })).statusId;
 
 beforeAll(async () => {
+  const sharp = await loadSharp();
+  const pixels = new Uint8Array(1600 * 1200 * 3).map((_, i) => (i * 13 + (i >> 9)) % 251);
+  sheepJpeg = new Uint8Array(await sharp(pixels, { raw: { width: 1600, height: 1200, channels: 3 } }).jpeg().toBuffer());
+  mediaRoot = mkdtempSync(join(tmpdir(), "woolly-card-images-"));
   origin = startOrigin();
-  context = await testContext({ ALLOWED_PRIVATE_ADDRESSES: "127.0.0.1/32", PREVIEW_CARD_MAX_DELAY: "0", REDIS_NAMESPACE: OWN_NAMESPACE });
+  context = await testContext({ ALLOWED_PRIVATE_ADDRESSES: "127.0.0.1/32", PREVIEW_CARD_MAX_DELAY: "0", REDIS_NAMESPACE: OWN_NAMESPACE, PAPERCLIP_ROOT_PATH: mediaRoot });
   app = buildWebApp(context);
   workers = startWorkers({ queues: ["default", "pull"], concurrency: 8, registry: jobRegistry, context, connection: context.bullConnection, prefix: context.bullPrefix });
   const made = await makeTestUser(context, "cb_card_author", { scopes: "read write" });
@@ -100,13 +119,16 @@ afterAll(async () => {
   await workers.close(5000);
   await context.close();
   origin.stop(true);
+  rmSync(mediaRoot, { recursive: true, force: true });
 });
 
 describe("cards from an origin page", () => {
   test("an OpenGraph page becomes the status's card, in Mastodon's PreviewCard shape", async () => {
     const id = await post(`Read this: ${base()}/og#section`);
     const cards = await eventually(() => cardsForStatuses(context.sql, [id]), (m) => m.has(id));
-    const card = renderCard(cards.get(id)!);
+    const row = cards.get(id)!;
+    expect(row.image_url).toBe(`${base()}/sheep.jpg`);
+    const card = renderCard(row, context.config.baseUrl);
     expectMatchesSchema(card, "PreviewCard");
     expect(card).toMatchObject({
       url: `${base()}/og`,
@@ -114,7 +136,8 @@ describe("cards from an origin page", () => {
       description: "All the news about sheep.",
       type: "link",
       provider_name: "Times",
-      image: `${base()}/sheep.jpg`,
+      // Our proxy, not the origin: clients never contact the linked site.
+      image: `${context.config.baseUrl}/media_proxy/cards/${row.id}/${row.image_token}`,
     });
     // Status.card, as clients read it.
     const status = await call("GET", `/api/v1/statuses/${id}`, { token: author.token });
@@ -273,4 +296,93 @@ test("card data from a federated post is used without fetching the page", async 
   expect((await cardsForStatuses(context.sql, [id])).size).toBe(0);
   expect(await attachFederatedCard(context, id, { url: "ftp://x", title: "t" })).toBe(false);
   expect(await attachFederatedCard(context, id, { title: 5 } as never)).toBe(false);
+});
+
+describe("card images through the media proxy", () => {
+  const OG_IMAGE_PAGE = (image: string) => `/og-image-${image}`;
+  const storedCardBytes = () => {
+    const dir = join(mediaRoot, "cache", "preview_cards");
+    if (!existsSync(dir)) return 0;
+    return readdirSync(dir, { recursive: true, withFileTypes: true })
+      .filter((e) => e.isFile())
+      .reduce((sum, e) => sum + statSync(join(e.parentPath, e.name)).size, 0);
+  };
+  const view = (url: string) => app.handle(new Request(`http://localhost${new URL(url).pathname}`));
+
+  beforeAll(async () => {
+    // The rate-limit test above used up this minute's fetches for 127.0.0.1; these pages are a fresh start.
+    const ns = context.config.redis.namespace;
+    const spent = await context.redis.keys(`${ns ? `${ns}:` : ""}woolly:cards:domain:127.0.0.1:*`);
+    if (spent.length > 0) await context.redis.del(...spent);
+  });
+
+  test("0 bytes before a view; 10 concurrent first views fetch the og:image once; a card-sized preview with a blurhash; the budget evicts it", async () => {
+    const before = storedCardBytes();
+    const id = await post(`m2 card ${base()}${OG_IMAGE_PAGE("a")}`);
+    const cards = await eventually(() => cardsForStatuses(context.sql, [id]), (m) => m.has(id));
+    const row = cards.get(id)!;
+    const card = renderCard(row, context.config.baseUrl);
+    expect(card.image).toStartWith(`${context.config.baseUrl}/media_proxy/cards/`);
+    expect(card.blurhash).toBeNull();
+    expect(storedCardBytes()).toBe(before);
+    const sheepHitsBefore = hits.get("/sheep.jpg") ?? 0;
+
+    const responses = await Promise.all(Array.from({ length: 10 }, () => view(card.image!)));
+    const bodies = await Promise.all(responses.map((r) => r.arrayBuffer()));
+    expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
+    expect(responses[0]!.headers.get("content-type")).toBe("image/jpeg");
+    expect(hits.get("/sheep.jpg")).toBe(sheepHitsBefore + 1);
+    const sharp = await loadSharp();
+    const meta = await sharp(new Uint8Array(bodies[0]!)).metadata();
+    // 1600×1200 brought to Mastodon's card size class (640×360 pixels' worth), aspect kept.
+    expect(meta.width! * meta.height!).toBeLessThanOrEqual(640 * 360);
+    expect(Math.abs(meta.width! / meta.height! - 4 / 3)).toBeLessThan(0.02);
+    expect(storedCardBytes()).toBeGreaterThan(before);
+
+    // The status API now carries the blurhash (a fresh render), and still validates as Mastodon's.
+    const [fresh] = (await cardsForStatuses(context.sql, [id])).values();
+    const entity = renderCard(fresh!, context.config.baseUrl);
+    expect(entity.blurhash).toMatch(/^[0-9A-Za-z#$%*+,\-.:;=?@[\]^_{|}~]{6,}$/);
+    expectMatchesSchema(entity, "PreviewCard");
+
+    // A later view is served from storage.
+    const again = await view(card.image!);
+    expect(again.status).toBe(200);
+    await again.arrayBuffer();
+    expect(hits.get("/sheep.jpg")).toBe(sheepHitsBefore + 1);
+
+    // Remote cache: a budget of 1 byte evicts it (and the attachment copies, none here), and the next view refetches.
+    const report = await evictRemoteCache(context, { maxBytes: 1 });
+    expect(report.byBudget.count).toBeGreaterThanOrEqual(1);
+    expect(storedCardBytes()).toBe(0);
+    const refetched = await view(card.image!);
+    expect(refetched.status).toBe(200);
+    await refetched.arrayBuffer();
+    expect(hits.get("/sheep.jpg")).toBe(sheepHitsBefore + 2);
+  });
+
+  test("a wrong token, garbage ids, a card without an image: 404 without a fetch; a non-image og:image: a clean 502, remembered", async () => {
+    const id = await post(`m2 card2 ${base()}${OG_IMAGE_PAGE("b")}`);
+    const row = (await eventually(() => cardsForStatuses(context.sql, [id]), (m) => m.has(id))).get(id)!;
+    const url = renderCard(row, context.config.baseUrl).image!;
+    const sheepHits = hits.get("/sheep.jpg") ?? 0;
+    for (const path of [url.replace(row.image_token, "0".repeat(32)), `/media_proxy/cards/${row.id}/short`, "/media_proxy/cards/abc/" + row.image_token, "/media_proxy/cards/99999999999999999999/" + row.image_token]) {
+      const response = await view(`http://x${new URL(path, "http://x").pathname}`);
+      expect(response.status).toBe(404);
+      expect(await response.json()).toEqual({ error: "Record not found" });
+    }
+    expect(hits.get("/sheep.jpg") ?? 0).toBe(sheepHits);
+
+    // The card's image changes to something that is not an image (as a refreshed page could).
+    await context.sql`update preview_cards set image_url = ${`${base()}/notimage.jpg`} where id = ${row.id}`;
+    const first = await view(url);
+    expect(first.status).toBe(502);
+    expect(((await first.json()) as { error: string }).error).toContain("not an image");
+    const second = await view(url);
+    expect(second.status).toBe(502);
+    expect(hits.get("/notimage.jpg")).toBe(1);
+
+    await context.sql`update preview_cards set image_url = null where id = ${row.id}`;
+    expect((await view(url)).status).toBe(404);
+  });
 });

@@ -6,7 +6,8 @@ import { PROFILE_LIMITS } from "../../features/accounts/service";
 import type { Rule } from "../../features/settings/definitions";
 import type { RegistrationsMode } from "../../features/accounts/registration";
 import type { LocalAccountRow } from "../../features/accounts/store";
-import { instanceMediaConfiguration } from "../../features/media/limits";
+import { mediaCapabilities } from "../../features/media/av";
+import { instanceMediaConfiguration, woollyMediaHints } from "../../features/media/limits";
 import { STATUS_LIMITS } from "../../features/statuses/compose";
 import { CHARACTERS_RESERVED_PER_URL } from "../../features/text/length";
 import { buildVersion } from "../../infra/build-info";
@@ -84,7 +85,8 @@ export function renderInstance(config: InstanceConfig, facts: InstanceFacts) {
         profile_field_value_limit: PROFILE_LIMITS.fieldValue,
       },
       statuses: { ...LIMITS.statuses, max_characters: config.statuses.maxCharacters },
-      media_attachments: LIMITS.media,
+      // Plus Woolly's hint (an extra nested key) on whether video is processed: without ffmpeg it is stored as sent.
+      media_attachments: { ...LIMITS.media, woolly: woollyMediaHints(mediaCapabilities()) },
       polls: LIMITS.polls,
       translation: { enabled: false },
       timelines_access: {

@@ -1,8 +1,10 @@
 /**
- * Mastodon's PreviewCard entity (Status.card). The image is the origin's URL as is: card images are remote
- * references (the media pipeline's lazy remote media may proxy them later); no blurhash without the image.
+ * Mastodon's PreviewCard entity (Status.card). With the base URL, the image is our proxy's address
+ * (/media_proxy/cards/…, fetched and resized on first view, features/media/card-images.ts) and the blurhash
+ * appears once it was fetched; without it (callers not updated yet), the origin's URL as is.
  */
 import type { PreviewCard } from "../../features/cards/service";
+import { cardImageUrl } from "../../features/media/card-images";
 
 export interface PreviewCardEntity {
   url: string;
@@ -25,7 +27,7 @@ export interface PreviewCardEntity {
   published_at: string | null;
 }
 
-export function renderCard(card: PreviewCard): PreviewCardEntity {
+export function renderCard(card: PreviewCard, baseUrl?: string): PreviewCardEntity {
   return {
     url: card.url,
     title: card.title,
@@ -39,10 +41,10 @@ export function renderCard(card: PreviewCard): PreviewCardEntity {
     html: card.html,
     width: card.width,
     height: card.height,
-    image: card.image_url,
+    image: baseUrl ? cardImageUrl(baseUrl, card) : card.image_url,
     image_description: card.image_description,
     embed_url: card.embed_url,
-    blurhash: null,
+    blurhash: (baseUrl && card.image_url && card.image_blurhash) || null,
     language: card.language,
     published_at: card.published_at ? card.published_at.toISOString() : null,
   };

@@ -170,7 +170,7 @@ async function renderStaticParts(context: AppContext, cache: Caches["statuses"],
       media: mediaByStatus.get(row.id) ?? [],
       application: row.application_id ? loaded.applications.get(row.application_id) : undefined,
       // A boost has no card of its own: clients show the original's.
-      card: card && !row.reblog_of_id ? renderCard(card) : null,
+      card: card && !row.reblog_of_id ? renderCard(card, base) : null,
     };
     cache.set(row.id, row.cache_version, parts);
     into.set(row.id, parts);

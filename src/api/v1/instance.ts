@@ -7,6 +7,7 @@ import { countLocalUsers, findContactAccount, knownDomains, weeklyActivity } fro
 import { registrationsMode } from "../../features/accounts/registration";
 import type { Rule } from "../../features/settings/definitions";
 import { getSetting, listSettings } from "../../features/settings/service";
+import { listEnabledEmojis, renderCustomEmoji } from "../../features/custom-emojis/service";
 import type { AppContext } from "../../infra/context";
 import { routes } from "../endpoint";
 import { renderInstance, renderRules, renderV1Instance, type InstanceFacts } from "../entities/instance";
@@ -80,10 +81,10 @@ export function instanceRoutes(context: AppContext) {
       return { updated_at: new Date().toISOString(), content: String(settings.get("site_extended_description") ?? "") };
     });
 
-    // No custom emojis exist yet: a real, empty list (clients call this on every start).
-    r.get("/api/v1/custom_emojis", { auth: "optional", summary: "Custom emojis", tags: ["custom_emojis"] }, ({ set }) => {
+    // The operator's emojis (`woolly admin emoji import`); clients call this on every start.
+    r.get("/api/v1/custom_emojis", { auth: "optional", summary: "Custom emojis", tags: ["custom_emojis"] }, async ({ set }) => {
       set.headers["cache-control"] = THREE_MINUTES;
-      return [];
+      return (await listEnabledEmojis(context)).map((row) => renderCustomEmoji(context.config, row));
     });
   });
 }

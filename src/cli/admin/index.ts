@@ -5,6 +5,7 @@ import type { Group } from "../command";
 import { accountsGroup } from "./accounts";
 import { announcementsGroup } from "./announcements";
 import { domainsGroup } from "./domains";
+import { relaysGroup } from "./relays";
 import { backupCommand } from "./backup";
 import { feedsGroup } from "./feeds";
 import { mediaGroup } from "./media";
@@ -13,9 +14,10 @@ import { settingsGroup } from "./settings";
 import { tokensGroup } from "./tokens";
 import { searchGroup } from "./search";
 import { vapidGroup } from "./vapid";
+import { emojiGroup } from "./emoji";
 
 export const adminGroup: Group = {
   name: "admin",
   summary: "Operator commands (what tootctl does for Mastodon)",
-  commands: [accountsGroup, tokensGroup, settingsGroup, queuesGroup, mediaGroup, feedsGroup, domainsGroup, vapidGroup, searchGroup, announcementsGroup, backupCommand],
+  commands: [accountsGroup, tokensGroup, settingsGroup, queuesGroup, mediaGroup, feedsGroup, domainsGroup, vapidGroup, searchGroup, announcementsGroup, relaysGroup, backupCommand, emojiGroup],
 };

@@ -21,12 +21,15 @@ export interface CardRow {
   language: string | null;
   published_at: Date | null;
   source: "fetched" | "federated";
+  /** The media pipeline's part (migration 0021): the proxy URL's token, and the blurhash once fetched. */
+  image_token: string;
+  image_blurhash: string | null;
   expires_at: Date;
   updated_at: Date;
 }
 
 const COLUMNS = `c.id, c.url, c.title, c.description, c.type, c.author_name, c.author_url, c.provider_name, c.provider_url, c.html,
-  c.width, c.height, c.image_url, c.image_description, c.embed_url, c.language, c.published_at, c.source, c.expires_at, c.updated_at`;
+  c.width, c.height, c.image_url, c.image_description, c.embed_url, c.language, c.published_at, c.source, c.image_token, c.image_blurhash, c.expires_at, c.updated_at`;
 
 export async function findCardByUrl(db: Db, url: string): Promise<CardRow | undefined> {
   const [row] = await db<CardRow[]>`select ${db.unsafe(COLUMNS)} from preview_cards c where c.url = ${url}`;

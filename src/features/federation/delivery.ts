@@ -49,6 +49,7 @@ import { loadStatus } from "./outbound";
 import { renderPerson } from "./outbound-actor";
 import * as store from "./outbound-store";
 import { bumpObjectVersion } from "./outbound-versions";
+import { acceptedRelayInboxes } from "../relays/service";
 
 export const DELIVERED_EVENTS = [
   "status.created",
@@ -109,6 +110,8 @@ async function statusEvent(context: AppContext, event: EventOf<"status.created" 
     // The replied-to author's server (and, for edits and deletes, boosters' servers) holds a copy or a thread.
     otherInboxes: await store.copyHolderInboxes(context.sql, row.id),
   };
+  // Public posts (and their edits and deletes) also go to accepted relays (src/features/relays).
+  if (row.visibility === "public") reach.otherInboxes.push(...(await acceptedRelayInboxes(context)));
   const inboxes = statusInboxes(reach);
   if (event.type === "status.created") await enqueueDeliveries(context, row.account_id, createActivity(context.config, note), inboxes);
   else if (event.type === "status.updated") await enqueueDeliveries(context, row.account_id, updateActivity(context.config, note), inboxes);

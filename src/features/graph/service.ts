@@ -207,6 +207,8 @@ export async function mute(context: AppContext, actor: Actor, targetId: string, 
   if (actor.id === targetId) throw ApiError.forbidden();
   const expiresAt = options.durationSeconds > 0 ? new Date(Date.now() + options.durationSeconds * 1000) : null;
   await store.upsertMute(context.sql, actor.id, targetId, options.notifications, expiresAt);
+  // Open streams stop showing the muted account at once (src/features/streaming/jobs.ts).
+  await publishEvent(context, { type: "account.muted", accountId: actor.id, targetAccountId: targetId });
 }
 
 export async function unmute(context: AppContext, actor: Actor, targetId: string): Promise<void> {
@@ -240,6 +242,7 @@ export async function blockDomain(context: AppContext, actor: Actor, domain: str
   const events: DomainEvent[] = [];
   await context.sql.begin(async (tx) => {
     await store.insertDomainBlock(tx, actor.id, domain);
+    events.push({ type: "account.domain_blocked", accountId: actor.id, domain });
     const follows = await store.followsWithDomain(tx, actor.id, domain);
     const requests = await store.followRequestsWithDomain(tx, actor.id, domain);
     for (const follow of follows) {
@@ -269,6 +272,7 @@ export async function blockDomain(context: AppContext, actor: Actor, domain: str
 
 export async function unblockDomain(context: AppContext, actor: Actor, domain: string): Promise<void> {
   await store.deleteDomainBlock(context.sql, actor.id, domain);
+  await publishEvent(context, { type: "account.domain_unblocked", accountId: actor.id, domain });
 }
 
 // ---- endorsements and notes ----

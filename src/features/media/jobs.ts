@@ -6,12 +6,19 @@
  * - media.remove_orphans (scheduler, hourly): unattached uploads older than a day, in batches of 500.
  * - media.evict_remote_cache (scheduler, hourly): cached remote media past MEDIA_CACHE_RETENTION_PERIOD, then
  *   least recently viewed until under MEDIA_CACHE_MAX_SIZE (cache.ts).
+ * - media.plan_eager (default, on status.created) and media.warm_remote (pull): MEDIA_FETCH_FOLLOWED. The
+ *   subscriber only reads our database; the job that talks to remote servers runs on `pull`, like cards.
  */
 import * as v from "valibot";
 import { log } from "../../infra/log";
 import { defineJob } from "../../infra/queues/registry";
 import { evictRemoteCache, retentionDays } from "./cache";
 import { giveUp, processPending, removeOrphans } from "./service";
+import type { Subscriber } from "../events/publish";
+import type { EventOf, PublishedEvent } from "../events/types";
+import { eventSchema } from "../events/schema";
+import { warmFollowedStatus } from "./remote";
+import * as store from "./store";
 
 const PROCESS_ATTEMPTS = 3;
 
@@ -54,3 +61,31 @@ export const evictRemoteCacheJob = defineJob({
     if (report.byAge.count + report.byBudget.count > 0) log.info("cached remote media evicted", { ...report });
   },
 });
+
+export const warmRemoteJob = defineJob({
+  name: "media.warm_remote",
+  queue: "pull",
+  schema: v.object({ statusId: v.pipe(v.string(), v.regex(/^\d{1,19}$/)) }),
+  attempts: 2,
+  backoffMs: 60_000,
+  async handler(payload, context) {
+    const result = await warmFollowedStatus(context, payload.statusId);
+    if (result.failed > 0) log.info("remote media not warmed", { statusId: payload.statusId, ...result });
+  },
+});
+
+export const planEagerFetchJob = defineJob({
+  name: "media.plan_eager",
+  queue: "default",
+  schema: eventSchema,
+  attempts: 3,
+  backoffMs: 5_000,
+  async handler(event, context) {
+    if (!context.config.mediaFetchFollowed) return;
+    const e = event as PublishedEvent<EventOf<"status.created">>;
+    if ((await store.uncachedOfFollowedStatus(context.sql, e.statusId)).length === 0) return;
+    await context.queues.enqueue(warmRemoteJob, { statusId: e.statusId }, { jobId: `media.warm_remote-${e.eventId}` });
+  },
+});
+
+export const mediaSubscribers: Subscriber[] = [{ events: ["status.created"], job: planEagerFetchJob }];

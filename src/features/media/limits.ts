@@ -30,8 +30,10 @@ export const IMAGE_MIME_TYPES = ["image/jpeg", "image/png", "image/gif", "image/
 export const VIDEO_MIME_TYPES = ["video/webm", "video/mp4", "video/quicktime", "video/ogg"] as const;
 export const AUDIO_MIME_TYPES = [
   "audio/wave", "audio/wav", "audio/x-wav", "audio/x-pn-wave", "audio/vnd.wave", "audio/ogg", "audio/vorbis", "audio/mpeg",
-  "audio/mp3", "audio/webm", "audio/flac", "audio/aac", "audio/m4a", "audio/x-m4a", "audio/mp4", "audio/3gpp", "video/x-ms-asf",
+  "audio/mp3", "audio/webm", "audio/flac", "audio/aac", "audio/m4a", "audio/x-m4a", "audio/mp4", "audio/3gpp",
 ] as const;
+// Not listed though Mastodon lists it: video/x-ms-asf (WMA/WMV). Mastodon transcodes it with ffmpeg; we never
+// transcode and sniff.ts refuses ASF, so announcing it would invite uploads that fail with 422.
 export const SUPPORTED_MIME_TYPES: readonly string[] = [...IMAGE_MIME_TYPES, ...VIDEO_MIME_TYPES, ...AUDIO_MIME_TYPES];
 
 /** The `configuration.media_attachments` block of /api/v2/instance. */
@@ -45,4 +47,13 @@ export function instanceMediaConfiguration() {
     video_matrix_limit: VIDEO_MATRIX_LIMIT,
     video_size_limit: VIDEO_SIZE_LIMIT,
   };
+}
+
+/**
+ * Woolly's extra key inside `configuration.media_attachments` (not a Mastodon field; clients ignore unknown
+ * keys): whether video and audio are processed (ffprobe for metadata, ffmpeg for a preview frame) or stored
+ * as uploaded. See docs/media.md.
+ */
+export function woollyMediaHints(tools: { ffprobe: boolean; ffmpeg: boolean }) {
+  return { video_processing: tools.ffprobe && tools.ffmpeg, video_metadata: tools.ffprobe, video_thumbnails: tools.ffmpeg, transcoding: false };
 }

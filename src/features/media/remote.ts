@@ -58,7 +58,7 @@ function sameToken(given: string, expected: string): boolean {
 }
 
 /** Does the author's domain or the file's host refuse media (reject_media) or everything (suspend)? */
-async function mediaRefused(context: Context, accountDomain: string | null, host: string): Promise<boolean> {
+export async function mediaRefused(context: Context, accountDomain: string | null, host: string): Promise<boolean> {
   for (const domain of [accountDomain, host]) {
     if (!domain) continue;
     const block = await findDomainBlockCovering(context.sql, domain);
@@ -97,25 +97,7 @@ async function fetchAndStore(context: Context, row: store.MediaRow & { account_d
       throw failure(404, "Record not found");
     }
     if (await mediaRefused(context, row.account_domain, host)) throw failure(404, "Record not found");
-    const limit = sizeLimit(row.type);
-    const timeoutMs = context.config.mediaCache.fetchTimeoutMs;
-    const blockedHost = async (h: string) => mediaRefused(context, null, h);
-    let response;
-    try {
-      response = await safeFetch(url, fetchSettings(context.config, blockedHost), {
-        maxBytes: limit,
-        timeoutMs,
-        headersTimeoutMs: Math.min(15_000, timeoutMs),
-        headers: { accept: "image/*, video/*, audio/*" },
-      });
-    } catch (error) {
-      if (!(error instanceof SafeFetchError)) throw error;
-      if (error.reason === "timeout") throw failure(504, "The remote media server did not answer in time");
-      if (error.reason === "blocked_domain") throw failure(404, "Record not found");
-      throw failure(502, `The remote media could not be fetched (${error.reason})`);
-    }
-    if (response.status === 404 || response.status === 410) throw failure(404, "Record not found");
-    if (response.status !== 200) throw failure(502, `The remote media server answered ${response.status}`);
+    const response = await downloadRemote(context, url, sizeLimit(row.type), "image/*, video/*, audio/*");
     const bytes = response.body;
     const sniffed = sniff(bytes);
     if (!sniffed || !compatible(row.type, sniffed.kind)) throw failure(502, "The remote file is not the media it claims to be");
@@ -163,10 +145,36 @@ async function fetchAndStore(context: Context, row: store.MediaRow & { account_d
   return filled;
 }
 
+/**
+ * One GET of a remote file through safe-fetch (SSRF guard on every hop, domain refusals on redirects, size
+ * cap, total deadline), as ApiError: 404 refused or gone, 502 unusable, 504 too slow. Only a 200 returns.
+ */
+export async function downloadRemote(context: Context, url: string, maxBytes: number, accept: string) {
+  const timeoutMs = context.config.mediaCache.fetchTimeoutMs;
+  const blockedHost = async (h: string) => mediaRefused(context, null, h);
+  let response;
+  try {
+    response = await safeFetch(url, fetchSettings(context.config, blockedHost), {
+      maxBytes,
+      timeoutMs,
+      headersTimeoutMs: Math.min(15_000, timeoutMs),
+      headers: { accept },
+    });
+  } catch (error) {
+    if (!(error instanceof SafeFetchError)) throw error;
+    if (error.reason === "timeout") throw failure(504, "The remote media server did not answer in time");
+    if (error.reason === "blocked_domain") throw failure(404, "Record not found");
+    throw failure(502, `The remote media could not be fetched (${error.reason})`);
+  }
+  if (response.status === 404 || response.status === 410) throw failure(404, "Record not found");
+  if (response.status !== 200) throw failure(502, `The remote media server answered ${response.status}`);
+  return response;
+}
+
 let slotsInUse = 0;
 const slotQueue: (() => void)[] = [];
 
-async function withFetchSlot<T>(fn: () => Promise<T>): Promise<T> {
+export async function withFetchSlot<T>(fn: () => Promise<T>): Promise<T> {
   if (slotsInUse >= FETCH_SLOTS) await new Promise<void>((resolve) => slotQueue.push(resolve));
   else slotsInUse++;
   try {
@@ -298,4 +306,24 @@ export async function refreshRemoteMedia(
       }
     }
   }
+}
+
+/**
+ * MEDIA_FETCH_FOLLOWED: fetch now the media of a remote status whose author a local user follows, so their
+ * followers' home timelines open on cached files. The same ensureCached as a view (one fetch per attachment
+ * cluster-wide, domain refusals, limits, remembered failures); a failure is not retried here, the first
+ * view tries again after FAILURE_TTL_SECONDS. Relayed posts by authors nobody here follows are not fetched.
+ */
+export async function warmFollowedStatus(context: Context, statusId: string): Promise<{ fetched: number; failed: number }> {
+  const result = { fetched: 0, failed: 0 };
+  for (const id of await store.uncachedOfFollowedStatus(context.sql, statusId)) {
+    try {
+      await ensureCached(context, id);
+      result.fetched++;
+    } catch (error) {
+      if (!(error instanceof ApiError)) throw error;
+      result.failed++;
+    }
+  }
+  return result;
 }

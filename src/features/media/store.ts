@@ -278,22 +278,6 @@ export async function staleTotals(db: Db, before: Date): Promise<{ count: number
   return { count: Number(row!.count), bytes: Number(row!.bytes) };
 }
 
-/**
- * The least recently viewed cached copies whose removal brings the total down by `excess` bytes: rows are
- * taken in LRU order while the bytes before them are still short of it. `skip` leaves out rows already chosen.
- */
-export async function leastRecentlyViewed(db: Db, excess: number, limit: number, skip: string[] = []): Promise<CacheCandidate[]> {
-  return db<CacheCandidate[]>`
-    select id, bytes from (
-      select id::text, (file_size + small_file_size) as size, (file_size + small_file_size)::text as bytes,
-             sum(file_size + small_file_size) over (order by cache_accessed_at nulls first, id) as running
-      from media_attachments
-      where remote_url is not null and file_key is not null and not (id = any(${skip}::bigint[]))
-      order by cache_accessed_at nulls first, id
-      limit ${limit}) lru
-    where running - size < ${excess}`;
-}
-
 export interface RefreshFilter {
   statusId?: string;
   accountId?: string;
@@ -315,4 +299,20 @@ export async function remoteForRefresh(db: Db, filter: RefreshFilter, afterId: s
       and (${filter.acct?.username ?? null}::text is null or (lower(a.username) = lower(${filter.acct?.username ?? null}::text) and a.domain = ${filter.acct?.domain ?? null}::text))
       and (${filter.domain ?? null}::text is null or a.domain = ${filter.domain ?? null}::text or a.domain like ${"%." + (filter.domain ?? "")})
     order by m.id limit ${limit}`;
+}
+
+/**
+ * Uncached remote attachments of a status whose remote author at least one local account follows (for
+ * MEDIA_FETCH_FOLLOWED). Empty for local statuses, relayed posts by unfollowed authors and cached rows.
+ */
+export async function uncachedOfFollowedStatus(db: Db, statusId: string): Promise<string[]> {
+  const rows = await db<{ id: string }[]>`
+    select m.id from media_attachments m
+    join statuses s on s.id = m.status_id and s.deleted_at is null
+    join accounts a on a.id = s.account_id and a.domain is not null and a.suspended_at is null
+    where m.status_id = ${statusId} and m.remote_url is not null and m.file_key is null
+      and exists (select 1 from follows f join accounts l on l.id = f.account_id
+                  where f.target_account_id = s.account_id and l.domain is null)
+    order by m.id limit 16`;
+  return rows.map((r) => r.id);
 }

@@ -50,6 +50,12 @@ export const SETTINGS = {
   },
   media_cache_retention_period: { schema: days, defaultValue: null as number | null, description: "Days to keep cached remote media (empty: forever)", fromText: nullableNumberFromText },
   content_cache_retention_period: { schema: days, defaultValue: null as number | null, description: "Days to keep remote posts nobody here interacted with (empty: forever)", fromText: nullableNumberFromText },
+  show_domain_blocks: {
+    schema: v.picklist(["disabled", "users", "all"]),
+    defaultValue: "disabled" as "disabled" | "users" | "all",
+    description: "Who may read /api/v1/instance/domain_blocks: disabled, users (signed in) or all",
+  },
+  privacy_policy: { schema: text(100_000), defaultValue: "", description: "Privacy policy (HTML allowed, sanitised); empty shows a short default" },
 } satisfies Record<string, SettingDefinition<any>>;
 
 export type SettingKey = keyof typeof SETTINGS;

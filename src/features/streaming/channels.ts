@@ -11,10 +11,22 @@ export type StreamMessage =
   | { event: "update" | "status.update" | "conversation"; statusId: string; ref?: string }
   | { event: "delete"; statusId: string }
   | { event: "notification"; notificationId: string }
-  /** Internal (system channel): the account's blocks, mutes or domain blocks changed; drop cached relations. */
-  | { event: "relations_changed" }
+  /**
+   * Internal (system channel): the account's blocks, mutes or domain blocks changed. `change` is applied to
+   * the cached relations as the message arrives, before any later message on the same connection is handled,
+   * so a post published after the change is filtered by it; the cache then reloads from the database.
+   */
+  | { event: "relations_changed"; change?: RelationChange }
   /** Internal (system channel): end the account's connections (Mastodon's `kill`). */
   | { event: "kill" };
+
+/** One side's view of a relation change: `set` is which cached set (see src/streaming/relations.ts). */
+export interface RelationChange {
+  set: "blocking" | "blockedBy" | "muting" | "domains";
+  /** An account id, or a lower-cased domain for `domains`. */
+  value: string;
+  on: boolean;
+}
 
 export function channelPrefix(namespace: string): string {
   return `${namespace ? `${namespace}:` : ""}timeline:`;

@@ -26,8 +26,21 @@ export const streamPublishJob = defineJob({
         return streamStatusDeleted(ctx, event);
       case "notification.created":
         return streamNotification(ctx, event);
+      // Blocks change what both sides see; mutes and domain blocks only the actor's view.
       case "account.blocked":
-        return streamRelationsChanged(ctx, [event.accountId, event.targetAccountId]);
+      case "account.unblocked": {
+        const on = event.type === "account.blocked";
+        return streamRelationsChanged(ctx, [
+          [event.accountId, { set: "blocking", value: event.targetAccountId, on }],
+          [event.targetAccountId, { set: "blockedBy", value: event.accountId, on }],
+        ]);
+      }
+      case "account.muted":
+      case "account.unmuted":
+        return streamRelationsChanged(ctx, [[event.accountId, { set: "muting", value: event.targetAccountId, on: event.type === "account.muted" }]]);
+      case "account.domain_blocked":
+      case "account.domain_unblocked":
+        return streamRelationsChanged(ctx, [[event.accountId, { set: "domains", value: event.domain.toLowerCase(), on: event.type === "account.domain_blocked" }]]);
       default:
         return;
     }
@@ -36,7 +49,10 @@ export const streamPublishJob = defineJob({
 
 export const streamingSubscribers: Subscriber[] = [
   {
-    events: ["status.created", "status.reblogged", "status.updated", "status.deleted", "notification.created", "account.blocked"],
+    events: [
+      "status.created", "status.reblogged", "status.updated", "status.deleted", "notification.created",
+      "account.blocked", "account.unblocked", "account.muted", "account.unmuted", "account.domain_blocked", "account.domain_unblocked",
+    ],
     job: streamPublishJob,
   },
 ];

@@ -13,9 +13,12 @@ import {
   channelName,
   publicChannelNames,
   systemChannel,
+  type RelationChange,
   type StreamMessage,
 } from "./channels";
+import { onlineAmong } from "./presence";
 import * as store from "./store";
+import { log } from "../../infra/log";
 
 type Outgoing = [channel: string, message: StreamMessage];
 
@@ -41,7 +44,16 @@ async function statusMessages(context: AppContext, statusId: string, event: "upd
   const out: Outgoing[] = [];
   const home = new Set(await store.homeRecipients(context.sql, statusId));
   if (facts.local) home.add(facts.account_id);
-  for (const id of home) out.push([homeChannel(ns, id), message]);
+  const participants = new Set<string>();
+  if (facts.visibility === "direct" && !facts.reblog_of_id) {
+    for (const id of facts.mentioned) participants.add(id);
+    if (facts.local) participants.add(facts.account_id);
+  }
+  const listening = await listeningAmong(context, [...new Set([...home, ...participants])]);
+  // The author's own channel always gets it: one message per post whatever the follower count, and raw
+  // channel listeners (tests of other features) need not register as listening.
+  if (facts.local) listening.add(facts.account_id);
+  for (const id of home) if (listening.has(id)) out.push([homeChannel(ns, id), message]);
   if (facts.visibility === "public" && !facts.reblog_of_id) {
     for (const name of publicChannelNames(facts.local, facts.has_media)) out.push([channelName(ns, name), message]);
     for (const tag of facts.tags) {
@@ -49,14 +61,25 @@ async function statusMessages(context: AppContext, statusId: string, event: "upd
       if (facts.local) out.push([hashtagChannel(ns, tag, true), message]);
     }
   }
-  if (facts.visibility === "direct" && !facts.reblog_of_id) {
-    const participants = new Set(facts.mentioned);
-    if (facts.local) participants.add(facts.account_id);
+  if (participants.size > 0) {
     // Mastodon's direct stream carries `conversation` events for new posts, and `delete` as elsewhere.
     const directMessage: StreamMessage = event === "delete" ? message : { event: "conversation", statusId, ref };
-    for (const id of participants) out.push([directChannel(ns, id), directMessage]);
+    for (const id of participants) if (listening.has(id)) out.push([directChannel(ns, id), directMessage]);
   }
   return out;
+}
+
+/**
+ * Of these accounts, those with a home or direct stream open somewhere (presence.ts): only they get a
+ * message. If the record cannot be read, everyone does — correct, only costlier.
+ */
+async function listeningAmong(context: AppContext, accountIds: string[]): Promise<Set<string>> {
+  try {
+    return new Set(await onlineAmong(context.redis, context.config.redis.namespace, accountIds));
+  } catch (error) {
+    log.warn("streaming: presence read failed; publishing to every recipient", { error: String((error as Error)?.message ?? error) });
+    return new Set(accountIds);
+  }
 }
 
 export async function streamStatusCreated(context: AppContext, statusId: string, ref: string): Promise<void> {
@@ -79,8 +102,8 @@ export async function streamNotification(context: AppContext, event: EventOf<"no
   await publishAll(context, [[notificationsChannel(context.config.redis.namespace, event.accountId), { event: "notification", notificationId: event.notificationId }]]);
 }
 
-/** A block changes what both sides may see: their connections reload cached relations. */
-export async function streamRelationsChanged(context: AppContext, accountIds: string[]): Promise<void> {
+/** A relation change, per account whose cached relations it alters (src/streaming/relations.ts). */
+export async function streamRelationsChanged(context: AppContext, changes: [accountId: string, change: RelationChange][]): Promise<void> {
   const ns = context.config.redis.namespace;
-  await publishAll(context, accountIds.map((id): Outgoing => [systemChannel(ns, id), { event: "relations_changed" }]));
+  await publishAll(context, changes.map(([id, change]): Outgoing => [systemChannel(ns, id), { event: "relations_changed", change }]));
 }

@@ -13,6 +13,7 @@ import type { AppContext } from "../../../infra/context";
 import { authorizeFollowRequest, block, findFollowRequestByUri, follow, unfollow } from "../../graph/service";
 import { objectId, typeOf } from "../remote-statuses";
 import * as inbound from "./store";
+import { answerRelayFollow } from "../../relays/service";
 import type { Inbound, Outcome } from "./types";
 
 /** The local account an activity's object (an actor URI) names. */
@@ -60,6 +61,9 @@ async function ourFollower(context: AppContext, object: unknown, actorId: string
 }
 
 export async function handleAccept({ context, activity, actor }: Inbound): Promise<Outcome> {
+  // A relay accepting our instance actor's Follow (src/features/relays).
+  const relay = await answerRelayFollow(context, activity.object, actor.uri, "accepted");
+  if (relay) return relay;
   const followerId = await ourFollower(context, activity.object, actor.id);
   if (!followerId) return "ignored: no matching follow request";
   try {
@@ -73,6 +77,8 @@ export async function handleAccept({ context, activity, actor }: Inbound): Promi
 }
 
 export async function handleReject({ context, activity, actor }: Inbound): Promise<Outcome> {
+  const relay = await answerRelayFollow(context, activity.object, actor.uri, "rejected");
+  if (relay) return relay;
   const followerId = await ourFollower(context, activity.object, actor.id);
   if (!followerId) return "ignored: no matching follow";
   // Drops the pending request, or the follow if it had been accepted before.

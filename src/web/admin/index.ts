@@ -1,0 +1,13 @@
+/** The /admin area: server-rendered staff pages over the admin services (no build step, no JavaScript). */
+import type { AppContext } from "../../infra/context";
+import { accountPages } from "./accounts";
+import { announcementPages } from "./announcements";
+import { dashboardPage } from "./dashboard";
+import { domainBlockPages } from "./domain-blocks";
+import { queuePages } from "./queues";
+import { reportPages } from "./reports";
+import { settingsPages } from "./settings";
+
+export function adminPages(context: AppContext) {
+  return [dashboardPage(context), queuePages(context), domainBlockPages(context), reportPages(context), accountPages(context), settingsPages(context), announcementPages(context)];
+}
