@@ -298,6 +298,9 @@ export class StreamingHub {
         if (typeof payload !== "string") return;
         return this.deliver(subscriptions.filter((s) => s.key[0] === "user"), message.event, payload);
       }
+      case "notifications_merged" as StreamMessage["event"]:
+        // Accepted notification requests were merged into the main list: clients reload it.
+        return this.deliver(subscriptions.filter((s) => s.key[0] === "user"), "notifications_merged", "1");
       case "filters_changed" as StreamMessage["event"]:
         // Mastodon's frame has no payload: clients refetch their filters.
         return this.deliver(subscriptions.filter((s) => s.key[0] === "user"), "filters_changed", undefined);

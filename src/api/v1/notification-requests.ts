@@ -37,12 +37,14 @@ export function notificationRequestRoutes(context: AppContext) {
 
     for (const action of ["accept", "dismiss"] as const) {
       r.post(`/api/v1/notifications/requests/${action}`, { auth: "user", scopes: WRITE, body: bulkBody, tags: ["notifications"] }, async ({ input, caller }) => {
-        await notifications.settleRequests(context.sql, caller.account!.id, input.body.id.filter(isId), action);
+        const settled = await notifications.settleRequests(context.sql, caller.account!.id, input.body.id.filter(isId), action);
+        if (settled > 0 && action === "accept") await notifications.announceMerged(context, caller.account!.id);
         return {};
       });
       r.post(`/api/v1/notifications/requests/:id/${action}`, { auth: "user", scopes: WRITE, params: idParams, tags: ["notifications"] }, async ({ input, caller }) => {
         if (!isId(input.params.id)) throw ApiError.notFound();
         if ((await notifications.settleRequests(context.sql, caller.account!.id, [input.params.id], action)) === 0) throw ApiError.notFound();
+        if (action === "accept") await notifications.announceMerged(context, caller.account!.id);
         return {};
       });
     }

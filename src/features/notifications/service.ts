@@ -6,6 +6,8 @@
 import type { AppContext } from "../../infra/context";
 import type { Db, Sql } from "../../infra/db";
 import { publishEvent } from "../events/publish";
+import { log } from "../../infra/log";
+import { homeChannel, systemChannel } from "../streaming/channels";
 import * as store from "./store";
 
 export type { GroupRow, ListFilter, NotificationRow, NotificationType, RequestRow } from "./store";
@@ -168,3 +170,18 @@ export async function settleRequests(sql: Sql, accountId: string, requestIds: st
 }
 
 export const requestSender = store.requestSender;
+
+/**
+ * After accepted requests have been merged into the main list: the account's streams hear
+ * `notifications_merged` (Mastodon's payload "1"), and clients reload their notifications.
+ */
+export async function announceMerged(context: Pick<AppContext, "redis" | "config">, accountId: string): Promise<void> {
+  const ns = context.config.redis.namespace;
+  const message = JSON.stringify({ event: "notifications_merged" });
+  try {
+    await context.redis.pipeline().publish(homeChannel(ns, accountId), message).publish(systemChannel(ns, accountId), message).exec();
+  } catch (error) {
+    // The merge is committed; a missed hint only means the client reloads later.
+    log.warn("notifications: publishing notifications_merged failed", { error: String((error as Error)?.message ?? error) });
+  }
+}
