@@ -50,6 +50,7 @@ import { announcementRoutes } from "./v1/announcements";
 import { instanceExtraRoutes } from "./v1/instance-extras";
 import { translateRoutes } from "./v1/translate";
 import { identityProofRoutes } from "./v1/identity-proofs";
+import { donationCampaignRoutes } from "./v1/donation-campaigns";
 import { annualReportRoutes } from "./v1/annual-reports";
 import { tagFeatureRoutes } from "./v1/tag-features";
 import { quoteRoutes } from "./v1/quotes";
@@ -110,6 +111,7 @@ export function webRoutes(context: AppContext): Plugin[] {
     translateRoutes(context),
     identityProofRoutes(context),
     annualReportRoutes(context),
+    donationCampaignRoutes(context),
     tagFeatureRoutes(context),
     quoteRoutes(context),
     notificationExtraRoutes(context),

@@ -160,6 +160,8 @@ const ROUTES: [Method, string, number?][] = [
   ["GET", "/api/v1/domain_blocks"],
   ["POST", "/api/v1/domain_blocks"],
   ["DELETE", "/api/v1/domain_blocks"],
+  ["GET", "/api/v1/domain_blocks/preview?domain=example.org"],
+  ["GET", "/api/v1/donation_campaigns"],
   ["GET", "/api/v1/follow_requests"],
   ["POST", "/api/v1/follow_requests/{account}/authorize"],
   ["POST", "/api/v1/follow_requests/{account}/reject"],

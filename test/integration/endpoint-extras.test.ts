@@ -230,3 +230,22 @@ describe("e-mail confirmation", () => {
     expect((await call("GET", "/api/v1/emails/check_confirmation", { token: tokens.alice })).json).toBe(true);
   });
 });
+
+describe("domain block preview and donation campaigns", () => {
+  test("the preview counts follows both ways with that domain; campaigns answer 204", async () => {
+    const domain = `preview-${Date.now().toString(36)}.example`;
+    const remote = await context.sql<{ id: string }[]>`
+      insert into accounts (username, domain, uri, public_key, display_name, note)
+      select 'ep_remote_' || n, ${domain}, 'https://' || ${domain} || '/users/' || n, '', '', ''
+      from generate_series(1, 3) n returning id`;
+    await context.sql`insert into follows (account_id, target_account_id) values (${ids.alice!}, ${remote[0]!.id}), (${ids.alice!}, ${remote[1]!.id})`;
+    await context.sql`insert into follows (account_id, target_account_id) values (${remote[2]!.id}, ${ids.alice!})`;
+    const preview = await call("GET", `/api/v1/domain_blocks/preview?domain=${domain.toUpperCase()}`, { token: tokens.alice });
+    expect(preview.status).toBe(200);
+    expect(preview.json).toEqual({ following_count: 2, followers_count: 1 });
+    expect((await call("GET", "/api/v1/domain_blocks/preview", { token: tokens.alice })).status).toBe(400);
+    expect((await call("GET", `/api/v1/domain_blocks/preview?domain=${domain}`)).status).toBe(401);
+    const campaigns = await call("GET", "/api/v1/donation_campaigns?locale=en", { token: tokens.alice });
+    expect(campaigns.status).toBe(204);
+  });
+});

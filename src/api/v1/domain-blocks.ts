@@ -37,6 +37,16 @@ export function domainBlockRoutes(context: AppContext) {
       },
     );
 
+    // Mastodon 4.4+: what a block of this domain would cut, shown before the user confirms it.
+    r.get(
+      "/api/v1/domain_blocks/preview",
+      { auth: "user", scopes: ["follow", "read:blocks"], query: v.object(domainEntry), summary: "Preview a domain block", tags: ["domain_blocks"] },
+      async ({ input, caller }) => {
+        const counts = await graph.domainFollowCounts(context.sql, caller.account!.id, domainOf({ body: {}, query: input.query }));
+        return { following_count: counts.following, followers_count: counts.followers };
+      },
+    );
+
     r.post(
       "/api/v1/domain_blocks",
       { auth: "user", scopes: ["follow", "write:blocks"], ...domainSpec, summary: "Block a domain", tags: ["domain_blocks"] },

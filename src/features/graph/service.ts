@@ -328,6 +328,7 @@ export const blockRows = store.blockRows;
 export const muteRows = store.muteRows;
 export const pinRows = store.pinRows;
 export const domainBlockRows = store.domainBlockRows;
+export const domainFollowCounts = store.domainFollowCounts;
 export const followedTagRows = store.followedTagRows;
 export const accountStatusIds = store.accountStatusIds;
 

@@ -326,6 +326,17 @@ export async function domainBlockRows(db: Db, accountId: string, page: Page): Pr
     where x.account_id = ${accountId} and ${page.where} order by ${page.order} limit ${page.limit}`;
 }
 
+/** What blocking a domain would cut: accounts there that this one follows, and that follow it. */
+export async function domainFollowCounts(db: Db, accountId: string, domain: string): Promise<{ following: number; followers: number }> {
+  const [row] = await db<{ following: number; followers: number }[]>`
+    select
+      (select count(*)::int from follows f join accounts a on a.id = f.target_account_id
+        where f.account_id = ${accountId} and lower(a.domain) = ${domain}) as following,
+      (select count(*)::int from follows f join accounts a on a.id = f.account_id
+        where f.target_account_id = ${accountId} and lower(a.domain) = ${domain}) as followers`;
+  return row ?? { following: 0, followers: 0 };
+}
+
 // ---- tags ----
 
 export interface TagRow {
