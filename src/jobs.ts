@@ -23,5 +23,6 @@ import { deliverEventJob } from "./features/federation/delivery";
 import { refreshTrendsJob } from "./features/trends/jobs";
 import { purgeDomainJob } from "./features/admin/jobs";
 import { sendPollVotesJob } from "./features/federation/poll-votes";
+import { contentRetentionJob } from "./features/retention/jobs";
 
-export const jobRegistry = new JobRegistry([probeJob, cleanQueuesJob, sendMailJob, processMediaJob, removeOrphansJob, evictRemoteCacheJob, planEagerFetchJob, warmRemoteJob, authCleanupJob, feedInsertJob, feedRemoveJob, feedGraphJob, notifyJob, publishScheduledJob, closeExpiredPollsJob, conversationsJob, streamPublishJob, processActivityJob, fetchParentJob, relayIngestJob, cardLinkJob, cardFetchJob, reportNotifyStaffJob, reportForwardJob, webPushFanOutJob, webPushDeliverJob, deliverEventJob, deliverJob, sendPollVotesJob, refreshTrendsJob, purgeDomainJob]);
+export const jobRegistry = new JobRegistry([probeJob, cleanQueuesJob, sendMailJob, processMediaJob, removeOrphansJob, evictRemoteCacheJob, planEagerFetchJob, warmRemoteJob, authCleanupJob, feedInsertJob, feedRemoveJob, feedGraphJob, notifyJob, publishScheduledJob, closeExpiredPollsJob, conversationsJob, streamPublishJob, processActivityJob, fetchParentJob, relayIngestJob, cardLinkJob, cardFetchJob, reportNotifyStaffJob, reportForwardJob, webPushFanOutJob, webPushDeliverJob, deliverEventJob, deliverJob, sendPollVotesJob, refreshTrendsJob, purgeDomainJob, contentRetentionJob]);

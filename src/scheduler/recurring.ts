@@ -10,6 +10,7 @@ import { evictRemoteCacheJob, removeOrphansJob } from "../features/media/jobs";
 import { publishScheduledJob } from "../features/statuses/jobs";
 import { closeExpiredPollsJob } from "../features/polls/jobs";
 import { refreshTrendsJob } from "../features/trends/jobs";
+import { contentRetentionJob } from "../features/retention/jobs";
 
 export interface Recurring {
   name: string;
@@ -26,4 +27,5 @@ export const RECURRING: Recurring[] = [
   { name: "statuses.publish_scheduled", everyMs: 60 * 1000, job: publishScheduledJob, payload: () => ({}) },
   { name: "polls.close_expired", everyMs: 60 * 1000, job: closeExpiredPollsJob, payload: () => ({}) },
   { name: "trends.refresh", everyMs: 5 * 60 * 1000, job: refreshTrendsJob, payload: () => ({}) },
+  { name: "content.retention", everyMs: 60 * 60 * 1000, job: contentRetentionJob, payload: () => ({}) },
 ];

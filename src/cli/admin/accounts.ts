@@ -12,6 +12,7 @@ import { UsageError, type Group } from "../command";
 import { withDatabase } from "./database";
 import { announceAccountDeletion } from "../../features/federation/delivery";
 import { boot, oneLine } from "../boot";
+import { cullRemoteAccounts } from "../../features/maintenance/cull";
 
 /**
  * Delete(Person) to the servers that follow or are followed by the account, signed now while its key still
@@ -127,6 +128,28 @@ export const accountsGroup: Group = {
         await withDatabase((sql) => deleteLocalAccount(sql, positionals[0]!));
         console.log(`Deleted @${positionals[0]!.replace(/^@/, "")}`);
         return 0;
+      },
+    },
+    {
+      name: "cull",
+      summary: "Delete remote accounts whose actor now answers 404 or 410; unreachable ones are kept and listed",
+      synopsis: "[--dry-run] [--domain DOMAIN]",
+      options: { "dry-run": { type: "boolean" }, domain: { type: "string" } },
+      optionHelp: { "dry-run": "only list what would be deleted", domain: "only accounts of this domain" },
+      async run({ values }) {
+        const dryRun = values["dry-run"] === true;
+        const domain = typeof values.domain === "string" ? values.domain.trim() : undefined;
+        if (domain !== undefined && !/^[a-z0-9.-]+(:\d{1,5})?$/i.test(domain)) throw new UsageError("--domain must be a host name", "");
+        const booted = await boot("admin", "require");
+        try {
+          const report = await cullRemoteAccounts(booted.context, { dryRun, domain });
+          for (const acct of report.gone) console.log(`${dryRun ? "would delete" : "deleted"} @${acct}`);
+          for (const u of report.unreachable) console.log(`kept (unreachable) @${u.acct}: ${u.reason}`);
+          console.log(`Checked ${report.checked} remote account(s): ${report.gone.length} ${dryRun ? "would be deleted" : "deleted"}, ${report.unreachable.length} unreachable (kept)`);
+          return 0;
+        } finally {
+          await booted.close();
+        }
       },
     },
     {

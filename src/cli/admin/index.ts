@@ -15,9 +15,12 @@ import { tokensGroup } from "./tokens";
 import { searchGroup } from "./search";
 import { vapidGroup } from "./vapid";
 import { emojiGroup } from "./emoji";
+import { statusesGroup } from "./statuses";
+import { cacheGroup } from "./cache";
+import { previewCardsGroup } from "./preview-cards";
 
 export const adminGroup: Group = {
   name: "admin",
   summary: "Operator commands (what tootctl does for Mastodon)",
-  commands: [accountsGroup, tokensGroup, settingsGroup, queuesGroup, mediaGroup, feedsGroup, domainsGroup, vapidGroup, searchGroup, announcementsGroup, relaysGroup, backupCommand, emojiGroup],
+  commands: [accountsGroup, tokensGroup, settingsGroup, queuesGroup, mediaGroup, feedsGroup, domainsGroup, vapidGroup, searchGroup, announcementsGroup, relaysGroup, backupCommand, emojiGroup, cacheGroup, previewCardsGroup, statusesGroup],
 };
