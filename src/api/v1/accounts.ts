@@ -23,33 +23,13 @@ import { resolveRemoteAccount } from "../../features/federation/remote-accounts"
 import type { AppContext } from "../../infra/context";
 import { ApiError } from "../../infra/errors";
 import { routes } from "../endpoint";
+import { fieldsAttributes, flag, profileText, TRUE_VALUES } from "../form-inputs";
 import { renderAccount, renderCredentialAccount } from "../entities/account";
 
 /** Mastodon's GET /api/v1/accounts?id[]= limit (DEFAULT_ACCOUNTS_LIMIT). */
 const MAX_ACCOUNTS_PER_REQUEST = 40;
 
 // ---- input schemas ----
-
-const TRUE = ["true", "1", "on", "t", "yes"];
-const FALSE = ["false", "0", "off", "f", "no"];
-
-/** Forms send booleans as text ("true", "1"…), JSON as booleans; both become a boolean here. */
-const flag = v.pipe(
-  v.union([v.boolean(), v.picklist([0, 1]), v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist([...TRUE, ...FALSE]))], "must be true or false"),
-  v.transform((value) => value === true || value === 1 || TRUE.includes(value as string)),
-);
-
-/** Text with a generous raw cap: the feature applies Mastodon's real limits with its own messages. */
-const text = (cap: number) => v.pipe(v.nullable(v.string()), v.transform((s) => s ?? ""), v.maxLength(cap, `is too long (maximum is ${cap} characters)`));
-
-const fieldEntry = v.object({ name: v.nullish(text(2000), ""), value: v.nullish(text(2000), "") });
-
-/** `fields_attributes` arrives as an array (JSON, `a[][name]`) or keyed by position (`a[0][name]`, `{"0": {…}}`). */
-const fieldsAttributes = v.pipe(
-  v.union([v.array(fieldEntry), v.record(v.pipe(v.string(), v.regex(/^\d{1,3}$/)), fieldEntry)], "must be a list of {name, value}"),
-  v.transform((value) => (Array.isArray(value) ? value : Object.entries(value).sort(([a], [b]) => Number(a) - Number(b)).map(([, f]) => f))),
-  v.maxLength(50, "has too many entries"),
-);
 
 /** ISO 639-1 (two letters); blank or null clears the default. */
 const language = v.pipe(
@@ -63,14 +43,14 @@ const registrationBody = v.object({
   username: v.optional(v.string(), ""),
   email: v.optional(v.string(), ""),
   password: v.optional(v.string(), ""),
-  agreement: v.optional(v.pipe(v.unknown(), v.transform((value) => value === true || value === 1 || (typeof value === "string" && TRUE.includes(value.trim().toLowerCase()))))),
+  agreement: v.optional(v.pipe(v.unknown(), v.transform((value) => value === true || value === 1 || (typeof value === "string" && TRUE_VALUES.includes(value.trim().toLowerCase()))))),
   locale: v.optional(v.pipe(v.string(), v.regex(/^[a-z]{2,3}([-_][A-Za-z0-9]{2,8})?$/, "is not a supported locale"))),
   reason: v.optional(v.pipe(v.string(), v.maxLength(420, "is too long (maximum is 420 characters)"))),
 });
 
 const updateCredentialsBody = v.object({
-  display_name: v.optional(text(1000)),
-  note: v.optional(text(20_000)),
+  display_name: v.optional(profileText(1000)),
+  note: v.optional(profileText(20_000)),
   locked: v.optional(flag),
   bot: v.optional(flag),
   discoverable: v.optional(flag),

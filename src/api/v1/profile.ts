@@ -11,26 +11,12 @@ import { publishEvent } from "../../features/events/publish";
 import { pendingFollowRequestCount } from "../../features/graph/service";
 import type { AppContext } from "../../infra/context";
 import { routes } from "../endpoint";
+import { fieldsAttributes, flag, profileText } from "../form-inputs";
 import { renderCredentialAccount } from "../entities/account";
 
-const TRUE = ["true", "1", "on", "t", "yes"];
-const FALSE = ["false", "0", "off", "f", "no"];
-const flag = v.pipe(
-  v.union([v.boolean(), v.picklist([0, 1]), v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist([...TRUE, ...FALSE]))], "must be true or false"),
-  v.transform((value) => value === true || value === 1 || TRUE.includes(value as string)),
-);
-// Generous raw caps: the feature applies Mastodon's real limits with its own messages.
-const text = (cap: number) => v.pipe(v.nullable(v.string()), v.transform((s) => s ?? ""), v.maxLength(cap, `is too long (maximum is ${cap} characters)`));
-const fieldEntry = v.object({ name: v.nullish(text(2000), ""), value: v.nullish(text(2000), "") });
-const fieldsAttributes = v.pipe(
-  v.union([v.array(fieldEntry), v.record(v.pipe(v.string(), v.regex(/^\d{1,3}$/)), fieldEntry)], "must be a list of {name, value}"),
-  v.transform((value) => (Array.isArray(value) ? value : Object.entries(value).sort(([a], [b]) => Number(a) - Number(b)).map(([, f]) => f))),
-  v.maxLength(50, "has too many entries"),
-);
-
 const profileBody = v.object({
-  display_name: v.optional(text(1000)),
-  note: v.optional(text(20_000)),
+  display_name: v.optional(profileText(1000)),
+  note: v.optional(profileText(20_000)),
   locked: v.optional(flag),
   bot: v.optional(flag),
   discoverable: v.optional(flag),

@@ -3,15 +3,9 @@
  * text, JSON clients send null for "not given"); the statuses feature applies Mastodon's rules and messages.
  */
 import * as v from "valibot";
+import { flag } from "../form-inputs";
 
-const TRUE = ["true", "1", "on", "t", "yes"];
-const FALSE = ["false", "0", "off", "f", "no"];
-
-/** Forms send booleans as text ("true", "1"…), JSON as booleans; both become a boolean here. */
-export const flag = v.pipe(
-  v.union([v.boolean(), v.picklist([0, 1]), v.pipe(v.string(), v.trim(), v.toLowerCase(), v.picklist([...TRUE, ...FALSE]))], "must be true or false"),
-  v.transform((value) => value === true || value === 1 || TRUE.includes(value as string)),
-);
+export { flag };
 
 /** null (JSON clients) means the same as leaving the field out. */
 const opt = <S extends v.GenericSchema>(schema: S) => v.pipe(v.nullish(schema), v.transform((value) => value ?? undefined));
