@@ -85,3 +85,24 @@ export async function fetchJrd(context: AppContext, url: string): Promise<Record
   checkStatus(response, url);
   return parseJsonObject(response, url);
 }
+
+/**
+ * POST one activity to one inbox as the server itself (the instance actor signs, draft-cavage): relay
+ * subscriptions and forwarded reports, which must not name a local person. Answers the HTTP status; network
+ * trouble and refused hosts surface as SafeFetchError.
+ */
+export async function postAsInstanceActor(context: Pick<AppContext, "sql" | "config">, inbox: string, activity: Record<string, unknown>): Promise<number> {
+  const keys = await instanceKeys(context.sql);
+  const response = await safeFetch(inbox, federationFetchSettings(context), {
+    method: "POST",
+    body: JSON.stringify(activity),
+    headers: { "content-type": "application/activity+json" },
+    maxRedirects: 0,
+    maxBytes: 64 * 1024,
+    headersTimeoutMs: 15_000,
+    timeoutMs: 20_000,
+    sign: ({ url, headers, body }) => signCavage({ method: "POST", url, headers, body, keyId: instanceKeyId(context.config), privateKeyPem: keys.privateKey }),
+  });
+  return response.status;
+}
+

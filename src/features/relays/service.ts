@@ -13,11 +13,10 @@ import { randomUUID } from "node:crypto";
 import * as v from "valibot";
 import type { AppContext } from "../../infra/context";
 import { ApiError } from "../../infra/errors";
-import { safeFetch, SafeFetchError } from "../../infra/http/safe-fetch";
-import { signCavage } from "../../infra/http/signatures";
+import { SafeFetchError } from "../../infra/http/safe-fetch";
 import { PUBLIC } from "../federation/addressing";
-import { federationFetchSettings } from "../federation/fetch";
-import { instanceActorUri, instanceKeyId, instanceKeys } from "../federation/instance-actor";
+import { postAsInstanceActor } from "../federation/fetch";
+import { instanceActorUri } from "../federation/instance-actor";
 import * as store from "./store";
 
 type Ctx = Pick<AppContext, "sql" | "config">;
@@ -36,22 +35,9 @@ export class RelayUnreachable extends Error {}
 
 /** POST an activity to the relay inbox signed by the instance actor; throws RelayUnreachable with the reason. */
 async function postAsInstance(context: Ctx, inbox: string, activity: Record<string, unknown>): Promise<void> {
-  const keys = await instanceKeys(context.sql);
-  const body = JSON.stringify(activity);
   let status: number;
   try {
-    const response = await safeFetch(inbox, federationFetchSettings(context), {
-      method: "POST",
-      body,
-      headers: { "content-type": "application/activity+json" },
-      maxRedirects: 0,
-      maxBytes: 64 * 1024,
-      headersTimeoutMs: 15_000,
-      timeoutMs: 20_000,
-      sign: ({ method, url, headers, body: signed }) =>
-        signCavage({ method: method as "POST", url, headers, body: signed, keyId: instanceKeyId(context.config), privateKeyPem: keys.privateKey }),
-    });
-    status = response.status;
+    status = await postAsInstanceActor(context, inbox, activity);
   } catch (error) {
     if (error instanceof SafeFetchError) throw new RelayUnreachable(`${inbox} is unreachable (${error.reason}: ${error.message})`);
     throw error;

@@ -8,11 +8,9 @@
 import * as v from "valibot";
 import type { AppContext } from "../../infra/context";
 import { defineJob } from "../../infra/queues/registry";
-import { safeFetch } from "../../infra/http/safe-fetch";
-import { signCavage } from "../../infra/http/signatures";
 import { findVisibleAccount } from "../accounts/service";
-import { federationFetchSettings } from "../federation/fetch";
-import { instanceActorUri, instanceKeyId, instanceKeys } from "../federation/instance-actor";
+import { postAsInstanceActor } from "../federation/fetch";
+import { instanceActorUri } from "../federation/instance-actor";
 import { findRemoteByUri } from "../federation/remote-accounts";
 import { findVisibleStatus } from "../statuses/service";
 import * as store from "./store";
@@ -36,21 +34,9 @@ export async function forwardReport(context: AppContext, reportId: string): Prom
     const status = await findVisibleStatus(context.sql, report.account_id, id).catch(() => undefined);
     if (status?.uri) statusUris.push(status.uri);
   }
-  const body = JSON.stringify(flagActivity(instanceActorUri(context.config), { uri: report.uri, comment: report.comment }, [target.uri, ...statusUris]));
-  const keys = await instanceKeys(context.sql);
-  const response = await safeFetch(inbox, federationFetchSettings(context), {
-    method: "POST",
-    body,
-    headers: { "content-type": "application/activity+json" },
-    maxRedirects: 0,
-    maxBytes: 64 * 1024,
-    headersTimeoutMs: 15_000,
-    timeoutMs: 20_000,
-    sign: ({ url, headers, body: signed }) =>
-      signCavage({ method: "POST", url, headers, body: signed, keyId: instanceKeyId(context.config), privateKeyPem: keys.privateKey }),
-  });
-  if (response.status === 429 || response.status >= 500) throw new Error(`${inbox} answered ${response.status}`);
-  return response.status >= 200 && response.status < 300 ? "delivered" : "refused";
+  const status = await postAsInstanceActor(context, inbox, flagActivity(instanceActorUri(context.config), { uri: report.uri, comment: report.comment }, [target.uri, ...statusUris]));
+  if (status === 429 || status >= 500) throw new Error(`${inbox} answered ${status}`);
+  return status >= 200 && status < 300 ? "delivered" : "refused";
 }
 
 export const reportForwardJob = defineJob({
