@@ -9,14 +9,14 @@ import { createRestAPIClient } from "masto";
 import generator from "megalodon";
 import { buildWebApp } from "../../src/api/app";
 import { renderAnnouncement } from "../../src/api/entities/announcement";
-import { createLocalAccount, findLocalAccount, type LocalAccountRow } from "../../src/features/accounts/service";
+import type { LocalAccountRow } from "../../src/features/accounts/service";
 import { announcementsChannel, createAnnouncement } from "../../src/features/announcements/service";
-import { issueToken } from "../../src/features/auth/tokens";
 import { buildStreamingApp, createStreamingHub } from "../../src/streaming/app";
 import { runWoolly } from "../helpers/cli";
 import { inProcessApi } from "../helpers/api";
 import { testContext, type TestContext } from "../helpers/context";
 import { arrayOf, expectMatchesSchema } from "../helpers/openapi";
+import { makeTestUser } from "../helpers/users";
 
 let context: TestContext;
 let app: ReturnType<typeof buildWebApp>;
@@ -26,10 +26,8 @@ type User = LocalAccountRow & { token: string };
 
 async function user(name: string): Promise<User> {
   const username = `ca_a${name}_${++counter}_${Date.now().toString(36)}`;
-  await createLocalAccount(context.sql, context.config, { username, email: `${username}@example.com`, password: "correct horse battery", confirmed: true });
-  const account = await findLocalAccount(context.sql, username);
-  const { token } = await issueToken(context.sql, { userId: account.user.id, applicationId: null, scopes: "read write" });
-  return { ...account, token };
+  const { account, token } = await makeTestUser(context, username, { scopes: "read write" });
+  return { ...account, token: token! };
 }
 
 const as = (who: { token: string }) => ({

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createRestAPIClient } from "masto";
 import generator from "megalodon";
 import { buildWebApp } from "../../src/api/app";
-import { createLocalAccount, findLocalAccount, type LocalAccountRow } from "../../src/features/accounts/service";
+import type { LocalAccountRow } from "../../src/features/accounts/service";
 import { issueToken } from "../../src/features/auth/tokens";
 import { compileFilters, matchStatus, activeIn, contentText } from "../../src/features/filters/match";
 import { channelName, homeChannel } from "../../src/features/streaming/channels";
@@ -19,6 +19,7 @@ import type { StreamingHub } from "../../src/streaming/hub";
 import { inProcessApi } from "../helpers/api";
 import { testContext, type TestContext } from "../helpers/context";
 import { arrayOf, expectMatchesSchema } from "../helpers/openapi";
+import { makeTestUser } from "../helpers/users";
 
 let context: TestContext;
 let app: ReturnType<typeof buildWebApp>;
@@ -29,10 +30,8 @@ type User = LocalAccountRow & { token: string };
 
 async function user(name: string): Promise<User> {
   const username = `ca_f${name}_${++counter}_${Date.now().toString(36)}`;
-  await createLocalAccount(context.sql, context.config, { username, email: `${username}@example.com`, password: "correct horse battery", confirmed: true });
-  const account = await findLocalAccount(context.sql, username);
-  const { token } = await issueToken(context.sql, { userId: account.user.id, applicationId: null, scopes: "read write follow" });
-  return { ...account, token };
+  const { account, token } = await makeTestUser(context, username, { scopes: "read write follow" });
+  return { ...account, token: token! };
 }
 
 const as = (who: { token: string }) => ({

@@ -8,14 +8,14 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createRestAPIClient } from "masto";
 import generator from "megalodon";
 import { buildWebApp } from "../../src/api/app";
-import { createLocalAccount, findLocalAccount, type LocalAccountRow } from "../../src/features/accounts/service";
-import { issueToken } from "../../src/features/auth/tokens";
+import type { LocalAccountRow } from "../../src/features/accounts/service";
 import { closeExpiredPollsJob } from "../../src/features/polls/jobs";
 import { homeChannel } from "../../src/features/streaming/channels";
 import { RECURRING } from "../../src/scheduler/recurring";
 import { inProcessApi } from "../helpers/api";
 import { testContext, type TestContext } from "../helpers/context";
 import { arrayOf, expectMatchesSchema } from "../helpers/openapi";
+import { makeTestUser } from "../helpers/users";
 
 let context: TestContext;
 let app: ReturnType<typeof buildWebApp>;
@@ -27,10 +27,8 @@ type User = LocalAccountRow & { token: string };
 
 async function user(name: string): Promise<User> {
   const username = `ca_p${name}_${++counter}_${Date.now().toString(36)}`;
-  await createLocalAccount(context.sql, context.config, { username, email: `${username}@example.com`, password: "correct horse battery", confirmed: true });
-  const account = await findLocalAccount(context.sql, username);
-  const { token } = await issueToken(context.sql, { userId: account.user.id, applicationId: null, scopes: "read write follow" });
-  return { ...account, token };
+  const { account, token } = await makeTestUser(context, username, { scopes: "read write follow" });
+  return { ...account, token: token! };
 }
 
 const as = (who: { token: string }) => ({
