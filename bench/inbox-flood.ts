@@ -19,7 +19,8 @@
  * The load generator shares the machine's CPU with woolly and Postgres (nproc = 2 here): its own CPU per
  * step is reported too.
  *
- *   bun run bench:inbox-flood [--rates 250,500,1000,1500] [--duration 8] [--actors 1000]
+ *   bun run bench:inbox-flood [--mode all|ingress] [--rates 250,500,1000,1500] [--duration 8] [--actors 1000]
+ *   (env BENCH_WOOLLY_BUN_ARGS="--cpu-prof-md --cpu-prof-dir=DIR" profiles the woolly processes)
  */
 import { generateKeyPairSync } from "node:crypto";
 import { readFileSync, existsSync, writeFileSync } from "node:fs";
@@ -137,7 +138,10 @@ if (MODE === "ingress") {
   if (migrated.exitCode !== 0) throw new Error(`migrate failed: ${migrated.stderr.toString()}`);
 }
 const roles = MODE === "all" ? [["all"]] : [["web"], ["worker", "--queues", "ingress"]];
-const processes = roles.map((args) => Bun.spawn(["bun", "src/main.ts", ...args], { cwd: ROOT, env: woollyEnv, stdout: "inherit", stderr: "inherit" }));
+// BENCH_WOOLLY_BUN_ARGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof": bun flags for the woolly processes (a profile
+// of the server under the flood, written when the bench stops it).
+const bunArgs = (process.env.BENCH_WOOLLY_BUN_ARGS ?? "").split(" ").filter(Boolean);
+const processes = roles.map((args) => Bun.spawn(["bun", ...bunArgs, "src/main.ts", ...args], { cwd: ROOT, env: woollyEnv, stdout: "inherit", stderr: "inherit" }));
 const woolly = { pids: processes.map((p) => p.pid), kill: () => processes.forEach((p) => p.kill()), exited: Promise.all(processes.map((p) => p.exited)) };
 process.on("exit", () => woolly.kill());
 for (let i = 0; ; i++) {

@@ -16,6 +16,7 @@
  *    the request until all 10,000 feeds hold the post (target < 2 s).
  *
  *   bun run bench:timelines [--duration 15] [--connections 50] [--posts 100] [--probes 5] [--rounds 1] [--reseed]
+ *                           [--only home,public,posts]   (a subset of the three parts, for quicker runs)
  */
 import { parseArgs } from "node:util";
 import postgres from "postgres";
@@ -37,6 +38,7 @@ const { values } = parseArgs({
     probes: { type: "string" },
     rounds: { type: "string" },
     reseed: { type: "boolean" },
+    only: { type: "string" },
   },
 });
 const DURATION = Number(values.duration ?? 15);
@@ -45,6 +47,7 @@ const POSTS = Number(values.posts ?? 100);
 const PROBES = Number(values.probes ?? 5);
 /** wrk runs per read path; the median round is reported (other work on a shared box makes single runs noisy). */
 const ROUNDS = Number(values.rounds ?? 1);
+const PARTS = new Set((values.only ?? "home,public,posts").split(","));
 
 const DATABASE_URL = process.env.BENCH_TIMELINES_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/woolly_bench_timelines";
 const NAMESPACE = "woolly_bench_tl";
@@ -180,45 +183,48 @@ async function rounds(name: string, run: () => Promise<WrkResult>) {
 
 try {
   // ---- 1. home ----
-  const homePath = "/api/v1/timelines/home?limit=20";
-  let started = performance.now();
-  const first = await fetch(`${base}${homePath}`, { headers: { authorization: `Bearer ${readerToken}` } });
-  const firstBody = (await first.json()) as unknown[];
-  console.log(`home, first read (rebuild of 800 from Postgres): ${ms(performance.now() - started)}, status ${first.status}, ${firstBody.length} statuses`);
-  started = performance.now();
-  await fetch(`${base}${homePath}`, { headers: { authorization: `Bearer ${readerToken}` } }).then((r) => r.arrayBuffer());
-  console.log(`home, second read: ${ms(performance.now() - started)}`);
-  await rounds(`GET ${homePath}`, () => wrk(homePath, readerToken));
+  if (PARTS.has("home")) {
+    const homePath = "/api/v1/timelines/home?limit=20";
+    let started = performance.now();
+    const first = await fetch(`${base}${homePath}`, { headers: { authorization: `Bearer ${readerToken}` } });
+    const firstBody = (await first.json()) as unknown[];
+    console.log(`home, first read (rebuild of 800 from Postgres): ${ms(performance.now() - started)}, status ${first.status}, ${firstBody.length} statuses`);
+    started = performance.now();
+    await fetch(`${base}${homePath}`, { headers: { authorization: `Bearer ${readerToken}` } }).then((r) => r.arrayBuffer());
+    console.log(`home, second read: ${ms(performance.now() - started)}`);
+    await rounds(`GET ${homePath}`, () => wrk(homePath, readerToken));
+  }
 
   // ---- 2. public:local ----
   const publicPath = "/api/v1/timelines/public?local=true&limit=20";
-  await rounds(`GET ${publicPath}`, () => wrk(publicPath));
+  if (PARTS.has("public")) await rounds(`GET ${publicPath}`, () => wrk(publicPath));
 
   // ---- 3. posting with 10,000 followers ----
-  const postOnce = async (text: string) => {
-    const t0 = performance.now();
-    const response = await fetch(`${base}/api/v1/statuses`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${posterToken}`, "content-type": "application/json" },
-      body: JSON.stringify({ status: text, visibility: "public" }),
-    });
-    const body = (await response.json()) as { id?: string; error?: string };
-    if (response.status !== 200 || !body.id) throw new Error(`POST /api/v1/statuses: ${response.status} ${JSON.stringify(body)}`);
-    return { t0, latency: performance.now() - t0, id: body.id };
-  };
-  const allHold = async (id: string) => {
-    const pipeline = redis.pipeline();
-    for (const follower of followerIds) pipeline.zscore(feedKey(NAMESPACE, follower), pad(id));
-    const results = (await pipeline.exec()) ?? [];
-    return results.every(([error, score]) => !error && score !== null);
-  };
-  const fanOutTimes: number[] = [];
-  const quietLatencies: number[] = [];
-  for (let i = 0; i < PROBES; i++) {
-    const { t0, id, latency } = await postOnce(`probe ${i} ${Date.now()}`);
-    quietLatencies.push(latency);
-    while (!(await allHold(id))) await Bun.sleep(5);
-    fanOutTimes.push(performance.now() - t0);
+  if (PARTS.has("posts")) {
+    const postOnce = async (text: string) => {
+      const t0 = performance.now();
+      const response = await fetch(`${base}/api/v1/statuses`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${posterToken}`, "content-type": "application/json" },
+        body: JSON.stringify({ status: text, visibility: "public" }),
+      });
+      const body = (await response.json()) as { id?: string; error?: string };
+      if (response.status !== 200 || !body.id) throw new Error(`POST /api/v1/statuses: ${response.status} ${JSON.stringify(body)}`);
+      return { t0, latency: performance.now() - t0, id: body.id };
+    };
+    const allHold = async (id: string) => {
+      const pipeline = redis.pipeline();
+      for (const follower of followerIds) pipeline.zscore(feedKey(NAMESPACE, follower), pad(id));
+      const results = (await pipeline.exec()) ?? [];
+      return results.every(([error, score]) => !error && score !== null);
+    };
+    const fanOutTimes: number[] = [];
+    const quietLatencies: number[] = [];
+    for (let i = 0; i < PROBES; i++) {
+      const { t0, id, latency } = await postOnce(`probe ${i} ${Date.now()}`);
+      quietLatencies.push(latency);
+      while (!(await allHold(id))) await Bun.sleep(5);
+      fanOutTimes.push(performance.now() - t0);
   }
   console.log(`POST /api/v1/statuses on a quiet server (each after the previous fan-out finished): ${quietLatencies.map((l) => l.toFixed(0)).join(", ")} ms`);
   console.log(`time until all ${followerIds.length.toLocaleString()} feeds hold a post (${PROBES} posts, one at a time): median ${ms(quantile(fanOutTimes, 0.5))}, max ${ms(Math.max(...fanOutTimes))} (median / 2 s = ${(quantile(fanOutTimes, 0.5) / 2000).toFixed(2)})`);
@@ -234,6 +240,7 @@ try {
   console.log(`POST /api/v1/statuses, ${POSTS} sequential posts: p50 ${ms(quantile(latencies, 0.5))}, p99 ${ms(quantile(latencies, 0.99))}, max ${ms(Math.max(...latencies))} (p99 / 50 ms = ${(quantile(latencies, 0.99) / 50).toFixed(2)})`);
   while (!(await allHold(lastId))) await Bun.sleep(20);
   console.log(`  all ${(POSTS * followerIds.length).toLocaleString()} feed inserts of the burst done ${ms(performance.now() - burst)} after its first request`);
+  }
 } finally {
   server.kill("SIGTERM");
   await server.exited;

@@ -23,6 +23,11 @@ import m0019 from "./0019_remote_media.sql" with { type: "text" };
 import m0020 from "./0020_relays.sql" with { type: "text" };
 import m0021 from "./0021_card_images.sql" with { type: "text" };
 import m0022 from "./0022_custom_emojis.sql" with { type: "text" };
+import m0023 from "./0023_remote_emojis_moved.sql" with { type: "text" };
+import m0024 from "./0024_moderation_review.sql" with { type: "text" };
+import m0025 from "./0025_account_archives.sql" with { type: "text" };
+import m0026 from "./0026_relay_operations.sql" with { type: "text" };
+import m0027 from "./0027_domain_policy_notify.sql" with { type: "text" };
 
 export interface Migration {
   version: string;
@@ -51,4 +56,9 @@ export const MIGRATIONS: Migration[] = [
   { version: "0020_relays", sql: m0020 },
   { version: "0021_card_images", sql: m0021 },
   { version: "0022_custom_emojis", sql: m0022 },
+  { version: "0023_remote_emojis_moved", sql: m0023 },
+  { version: "0024_moderation_review", sql: m0024 },
+  { version: "0025_account_archives", sql: m0025 },
+  { version: "0026_relay_operations", sql: m0026 },
+  { version: "0027_domain_policy_notify", sql: m0027 },
 ];

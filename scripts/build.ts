@@ -28,6 +28,9 @@ const ROOT = resolve(import.meta.dir, "..");
  */
 const BYTECODE_DEFAULT = true;
 
+/** Must match COMPILED_ENTRY in src/cli/roles/web-threads.ts. */
+const WEB_THREAD_ENTRY = join(ROOT, "src/cli/roles/web-thread.ts");
+
 /** Must match SHARP_ADDON_GLOBAL in src/infra/sharp.ts. */
 const SHARP_ADDON_GLOBAL = "__WOOLLY_SHARP_ADDON_PATH__";
 const PLATFORM = "linux-x64";
@@ -201,7 +204,9 @@ async function main(): Promise<number> {
   const started = performance.now();
   try {
     const result = await Bun.build({
-      entrypoints: [options.entry],
+      // The web threads' entry (WEB_CONCURRENCY) must be in the binary too: Bun Workers load their module
+      // from the embedded file system, at this path under ROOT (see src/cli/roles/web-threads.ts).
+      entrypoints: [options.entry, WEB_THREAD_ENTRY],
       root: ROOT,
       target: "bun",
       format: "esm",

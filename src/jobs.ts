@@ -23,6 +23,8 @@ import { deliverEventJob } from "./features/federation/delivery";
 import { refreshTrendsJob } from "./features/trends/jobs";
 import { purgeDomainJob } from "./features/admin/jobs";
 import { sendPollVotesJob } from "./features/federation/poll-votes";
-import { contentRetentionJob } from "./features/retention/jobs";
+import { contentRetentionJob, purgeDeletedStatusesJob } from "./features/retention/jobs";
+import { archiveRetentionJob, buildArchiveJob } from "./features/archives/jobs";
+import { eventJobs } from "./features/events/publish";
 
-export const jobRegistry = new JobRegistry([probeJob, cleanQueuesJob, sendMailJob, processMediaJob, removeOrphansJob, evictRemoteCacheJob, planEagerFetchJob, warmRemoteJob, authCleanupJob, feedInsertJob, feedRemoveJob, feedGraphJob, notifyJob, publishScheduledJob, closeExpiredPollsJob, conversationsJob, streamPublishJob, processActivityJob, fetchParentJob, relayIngestJob, cardLinkJob, cardFetchJob, reportNotifyStaffJob, reportForwardJob, webPushFanOutJob, webPushDeliverJob, deliverEventJob, deliverJob, sendPollVotesJob, refreshTrendsJob, purgeDomainJob, contentRetentionJob]);
+export const jobRegistry = new JobRegistry([probeJob, cleanQueuesJob, sendMailJob, processMediaJob, removeOrphansJob, evictRemoteCacheJob, planEagerFetchJob, warmRemoteJob, authCleanupJob, feedInsertJob, feedRemoveJob, feedGraphJob, notifyJob, publishScheduledJob, closeExpiredPollsJob, conversationsJob, streamPublishJob, processActivityJob, fetchParentJob, relayIngestJob, cardLinkJob, cardFetchJob, reportNotifyStaffJob, reportForwardJob, webPushFanOutJob, webPushDeliverJob, deliverEventJob, deliverJob, sendPollVotesJob, refreshTrendsJob, purgeDomainJob, contentRetentionJob, purgeDeletedStatusesJob, buildArchiveJob, archiveRetentionJob, ...eventJobs]);

@@ -11,16 +11,17 @@
  */
 import { Elysia } from "elysia";
 import { findVisibleLocalAccount } from "../features/accounts/service";
-import { isRefusedHost } from "../features/federation/domain-blocks";
 import { activityKey, idOf } from "../features/federation/inbox";
 import { processActivityJob } from "../features/federation/jobs";
 import { findRemoteByUri } from "../features/federation/remote-accounts";
 import type { AppContext } from "../infra/context";
 import { ApiError } from "../infra/errors";
 import { log } from "../infra/log";
+import { isRefusedHostRemembered } from "./refused-hosts";
 import { readSignature, verifiedKey } from "./signed-request";
 import { markAvailable, unavailableHosts } from "../features/federation/failure-tracker";
 import { takeRelayedActivity } from "../features/relays/inbound";
+import { verifyForwardedActivity } from "./ld-signatures";
 
 /** Mastodon's MAX_JSON_SIZE. */
 export const MAX_INBOX_BYTES = 1024 * 1024;
@@ -69,7 +70,7 @@ async function receive(context: AppContext, request: Request, inbox: string): Pr
   const actor = idOf(activity.actor)!;
   const signature = readSignature(context, request, "POST", bytes);
 
-  if (await isRefusedHost(context, new URL(actor).host)) {
+  if (await isRefusedHostRemembered(context, new URL(actor).host)) {
     log.info("activity from a refused domain (suspended, or not allowed in limited federation mode) dropped", { actor });
     return new Response(null, { status: 202 });
   }
@@ -84,7 +85,11 @@ async function receive(context: AppContext, request: Request, inbox: string): Pr
   // Relays (src/features/relays/inbound.ts): an accepted relay's Announce, or a Create / Delete / Update it
   // forwards for someone else (signed by the relay, so the owner check below would refuse it), goes there.
   if (await takeRelayedActivity(context, activity, key.owner)) return new Response(null, { status: 202 });
-  if (key.owner !== actor) throw ApiError.unauthorized("The signing key does not belong to the activity's actor");
+  // Forwarded by another server (a reply passed on to its followers…): the actor's own Linked Data Signature
+  // makes it the actor's word (Mastodon's verify_actor!; ./ld-signatures.ts). Without one that verifies, refused.
+  if (key.owner !== actor && (await verifyForwardedActivity(context, activity)).status !== "verified") {
+    throw ApiError.unauthorized("The signing key does not belong to the activity's actor");
+  }
 
   const jobKey = activityKey(activity, new TextDecoder().decode(bytes));
   await context.queues.enqueue(processActivityJob, { key: jobKey, activity: activity as never, inbox }, { jobId: `ap-${jobKey}` });

@@ -23,8 +23,31 @@ export function readSignature(context: AppContext, request: Request, method: "GE
   }
 }
 
+// A key that verified is remembered in-process for a minute: under an inbox flood the same few thousand
+// signers post again and again, and the stored key cost a Redis GET and an SQL query per POST. A remembered
+// key that no longer verifies (rotated) falls back to the stored one, then to a fresh fetch, as before.
+const KEY_MEMORY_MS = 60_000;
+const MAX_KEYS = 20_000;
+const rememberedKeys = new WeakMap<object, Map<string, { key: RemoteKey; at: number }>>();
+
+function keyMemory(context: AppContext): Map<string, { key: RemoteKey; at: number }> {
+  let memory = rememberedKeys.get(context.sql);
+  if (!memory) rememberedKeys.set(context.sql, (memory = new Map()));
+  return memory;
+}
+
 /** The signer's key, once the signature verifies with it; otherwise an ApiError. */
 export async function verifiedKey(context: AppContext, signature: ParsedSignature): Promise<RemoteKey> {
+  const memory = keyMemory(context);
+  const remembered = memory.get(signature.keyId);
+  if (remembered && Date.now() - remembered.at < KEY_MEMORY_MS && signature.verify(remembered.key.pem)) return remembered.key;
+  const key = await loadVerifiedKey(context, signature);
+  if (memory.size >= MAX_KEYS) memory.clear();
+  memory.set(signature.keyId, { key, at: Date.now() });
+  return key;
+}
+
+async function loadVerifiedKey(context: AppContext, signature: ParsedSignature): Promise<RemoteKey> {
   const attempt = async (refresh: boolean) => {
     try {
       const key = await remoteKey(context, signature.keyId, { refresh });

@@ -11,6 +11,10 @@ import { adminBlockRoutes } from "./v1/admin/blocks";
 import { adminDomainBlockRoutes } from "./v1/admin/domain-blocks";
 import { adminMeasureRoutes } from "./v1/admin/measures";
 import { adminReportRoutes } from "./v1/admin/reports";
+import { adminCanonicalEmailBlockRoutes } from "./v1/admin/canonical-email-blocks";
+import { adminDimensionRoutes } from "./v1/admin/dimensions";
+import { adminRetentionRoutes } from "./v1/admin/retention";
+import { adminTrendRoutes } from "./v1/admin/trends";
 import { defaultImageRoutes } from "./default-images";
 import { oauthRoutes } from "./oauth";
 import { accountRoutes } from "./v1/accounts";
@@ -106,6 +110,10 @@ export function webRoutes(context: AppContext): Plugin[] {
     adminAccountRoutes(context),
     adminMeasureRoutes(context),
     adminReportRoutes(context),
+    adminCanonicalEmailBlockRoutes(context),
+    adminDimensionRoutes(context),
+    adminRetentionRoutes(context),
+    adminTrendRoutes(context),
     pushRoutes(context),
     instanceExtraRoutes(context),
     translateRoutes(context),

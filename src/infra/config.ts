@@ -98,6 +98,8 @@ export interface Config {
   };
   redis: { url: string; namespace: string };
   worker: { concurrency: number };
+  /** Threads serving the web port in `woolly web` and `woolly all` (cli/roles/web-threads.ts); 1 = the main thread only. */
+  webConcurrency: number;
 
   smtp: {
     server?: string;
@@ -333,6 +335,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     redis: { url: redisUrl(env), namespace: str(env, "REDIS_NAMESPACE", "")! },
     worker: { concurrency: int(env, "WORKER_CONCURRENCY", int(env, "SIDEKIQ_CONCURRENCY", 5, 1, 1000), 1, 1000) },
+    // One thread per CPU by default, as Puma sizes its workers; each thread has its own DB_POOL.
+    webConcurrency: int(env, "WEB_CONCURRENCY", Math.max(1, navigator.hardwareConcurrency || 1), 1, 256),
     smtp: {
       server: raw(env, "SMTP_SERVER"),
       port: smtpPort,
@@ -384,7 +388,7 @@ export const CONFIG_VARIABLES = [
   "DATABASE_URL", "DB_HOST", "DB_PORT", "DB_NAME", "DB_USER", "DB_PASS", "DB_POOL", "DB_SSLMODE", "DB_CONNECT_TIMEOUT",
   "PREPARED_STATEMENTS",
   "REDIS_URL", "REDIS_HOST", "REDIS_PORT", "REDIS_USER", "REDIS_PASSWORD", "REDIS_NAMESPACE",
-  "WORKER_CONCURRENCY", "SIDEKIQ_CONCURRENCY",
+  "WORKER_CONCURRENCY", "SIDEKIQ_CONCURRENCY", "WEB_CONCURRENCY",
   "SMTP_SERVER", "SMTP_PORT", "SMTP_LOGIN", "SMTP_PASSWORD", "SMTP_FROM_ADDRESS", "SMTP_DOMAIN", "SMTP_AUTH_METHOD",
   "SMTP_OPENSSL_VERIFY_MODE", "SMTP_ENABLE_STARTTLS", "SMTP_ENABLE_STARTTLS_AUTO", "SMTP_TLS", "SMTP_SSL", "MAIL_OUTBOX_DIR",
   "PAPERCLIP_ROOT_PATH", "S3_ENABLED", "S3_BUCKET", "S3_REGION", "S3_ENDPOINT", "S3_FORCE_PATH_STYLE", "S3_OVERRIDE_PATH_STYLE",

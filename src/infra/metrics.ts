@@ -74,6 +74,18 @@ export function recordStreamingMessages(event: string, count: number): void {
   if (count > 0) streamingMessagesSent.inc({ event }, count);
 }
 
+export const relayActivities = new client.Counter({
+  name: "woolly_relay_activities_total",
+  help: "Activities from accepted relays, by relay host and outcome (admitted|throttled: over the relay's per-minute limit, dropped)",
+  labelNames: ["relay", "outcome"] as const,
+  registers: [registry],
+});
+
+/** Only accepted relays' actors get here (rows an operator added), so the host label stays bounded. */
+export function recordRelayActivity(relayActor: string, outcome: "admitted" | "throttled"): void {
+  relayActivities.inc({ relay: URL.canParse(relayActor) ? new URL(relayActor).host : "other", outcome });
+}
+
 /** Distinct domains we keep a series for; beyond it failures are counted under "other" (a hostile peer
  *  minting subdomains must not grow the registry without bound). */
 const MAX_DELIVERY_DOMAINS = 2000;

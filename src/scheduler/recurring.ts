@@ -10,7 +10,8 @@ import { evictRemoteCacheJob, removeOrphansJob } from "../features/media/jobs";
 import { publishScheduledJob } from "../features/statuses/jobs";
 import { closeExpiredPollsJob } from "../features/polls/jobs";
 import { refreshTrendsJob } from "../features/trends/jobs";
-import { contentRetentionJob } from "../features/retention/jobs";
+import { contentRetentionJob, purgeDeletedStatusesJob } from "../features/retention/jobs";
+import { archiveRetentionJob } from "../features/archives/jobs";
 
 export interface Recurring {
   name: string;
@@ -28,4 +29,6 @@ export const RECURRING: Recurring[] = [
   { name: "polls.close_expired", everyMs: 60 * 1000, job: closeExpiredPollsJob, payload: () => ({}) },
   { name: "trends.refresh", everyMs: 5 * 60 * 1000, job: refreshTrendsJob, payload: () => ({}) },
   { name: "content.retention", everyMs: 60 * 60 * 1000, job: contentRetentionJob, payload: () => ({}) },
+  { name: "statuses.purge_deleted", everyMs: 60 * 60 * 1000, job: purgeDeletedStatusesJob, payload: () => ({}) },
+  { name: "archives.retention", everyMs: 60 * 60 * 1000, job: archiveRetentionJob, payload: () => ({}) },
 ];

@@ -209,20 +209,23 @@ describe("admin UI accounts", () => {
 });
 
 describe("admin UI settings", () => {
-  test("an admin changes name, contact, registrations and rules; an invalid value writes nothing", async () => {
-    const KEYS = ["site_title", "site_short_description", "site_contact_email", "site_contact_username", "registrations_mode", "rules"];
+  test("an admin changes name, contact, registrations, rules and retention; an invalid value writes nothing", async () => {
+    const KEYS = ["site_title", "site_short_description", "site_contact_email", "site_contact_username", "registrations_mode", "rules", "media_cache_retention_period", "content_cache_retention_period", "backups_retention_period"];
     // Other test files in this run share the settings table: what was there is put back at the end.
     const before = await context.sql<{ key: string; value: unknown }[]>`select key, value from settings where key = any(${KEYS})`;
     const browser = await signedIn("au_admin");
     const page = await (await browser.request("/admin/settings")).text();
     const token = hiddenFields(page).authenticity_token!;
-    const fields = { authenticity_token: token, site_title: "AU Woolly", site_short_description: "A <b>test</b> server", site_contact_email: "staff@au.example", site_contact_username: "au_admin", registrations_mode: "approved", rules: "Be kind\n\nNo spam \n" };
+    const fields = { authenticity_token: token, site_title: "AU Woolly", site_short_description: "A <b>test</b> server", site_contact_email: "staff@au.example", site_contact_username: "au_admin", registrations_mode: "approved", rules: "Be kind\n\nNo spam \n", media_cache_retention_period: "14", content_cache_retention_period: "", backups_retention_period: "30" };
     const saved = await browser.post("/admin/settings", fields);
     expect(saved.status).toBe(303);
     const read = async (key: string) => (await context.sql<{ value: unknown }[]>`select value from settings where key = ${key}`)[0]?.value;
     expect(await read("site_title")).toBe("AU Woolly");
     expect(await read("registrations_mode")).toBe("approved");
     expect(await read("rules")).toEqual([{ text: "Be kind", hint: "" }, { text: "No spam", hint: "" }]);
+    expect(await read("media_cache_retention_period")).toBe(14);
+    expect(await read("content_cache_retention_period")).toBeNull();
+    expect(await read("backups_retention_period")).toBe(30);
     const after = await (await browser.request("/admin/settings?saved=1")).text();
     expect(after).toContain("Settings saved.");
     expect(after).toContain('value="AU Woolly"');
@@ -235,6 +238,13 @@ describe("admin UI settings", () => {
     expect((await browser.post("/admin/settings", { ...fields, registrations_mode: "everyone" })).status).toBe(422);
     expect((await browser.post("/admin/settings", { ...fields, rules: "x".repeat(301) })).status).toBe(422);
     expect(await read("registrations_mode")).toBe("approved");
+    for (const bad of ["0", "-3", "2.5", "soon", "40000"]) {
+      const answer = await browser.post("/admin/settings", { ...fields, site_title: "Changed", backups_retention_period: bad });
+      expect(answer.status).toBe(422);
+      expect(await answer.text()).toContain("User archive retention");
+    }
+    expect(await read("site_title")).toBe("AU Woolly");
+    expect(await read("backups_retention_period")).toBe(30);
     expect((await (await signedIn("au_mod")).request("/admin/settings")).status).toBe(403);
     await context.sql.begin(async (tx) => {
       await tx`delete from settings where key = any(${KEYS})`;

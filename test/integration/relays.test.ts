@@ -121,7 +121,7 @@ describe("subscribing", () => {
     expect((await runWoolly(["admin", "relays", "add", inbox], env)).code).toBe(0);
     await answerFollow("Reject", inbox);
     await waitFor(async () => (await relayRow(inbox))?.state === "rejected", 15_000);
-    expect((await runWoolly(["admin", "relays", "list"], env)).stdout).toContain(`${inbox}\trejected`);
+    expect((await runWoolly(["admin", "relays", "list"], env)).stdout).toContain(`${inbox}\trejected\t${relayActor()}\t(last error: the relay answered Reject)`);
     const removed = await runWoolly(["admin", "relays", "remove", inbox], env);
     expect(removed.code).toBe(0);
     expect(await relayRow(inbox)).toBeUndefined();

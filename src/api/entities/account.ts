@@ -3,14 +3,16 @@
  * an accounts row plus its user when local. Remote accounts pass no user and get `acct = user@domain`.
  * Notes and field values are stored as the plain text people typed and turned into HTML here.
  */
+import { profileEmojisOf, renderCustomEmoji, type CustomEmojiEntity } from "../../features/custom-emojis/service";
 import { stillKeyOf } from "../../features/media/profile-images";
 import { storageFor } from "../../infra/storage/index";
 import type { AccountWithUser, LocalAccountRow } from "../../features/accounts/service";
-import { postingDefaults, type Visibility } from "../../features/accounts/service";
+import { findVisibleAccounts, postingDefaults, type Visibility } from "../../features/accounts/service";
 import { ROLE_IDS, type RoleName } from "../../features/accounts/rules";
 import type { UserRow } from "../../features/accounts/store";
 import { plainToHtml } from "../../features/text/plain-to-html";
 import type { Config } from "../../infra/config";
+import type { AppContext } from "../../infra/context";
 import { DEFAULT_IMAGE_PATHS } from "../default-images";
 
 type EntityConfig = Pick<Config, "baseUrl" | "media">;
@@ -55,9 +57,11 @@ export interface AccountEntity {
   show_media: boolean;
   show_media_replies: boolean;
   show_featured: boolean;
-  emojis: never[];
+  emojis: CustomEmojiEntity[];
   fields: FieldEntity[];
   roles: AccountRoleEntity[];
+  /** The account this one moved to (Mastodon: present, as an Account, only when it has moved). */
+  moved?: AccountEntity | null;
   noindex?: boolean;
   suspended?: boolean;
   limited?: boolean;
@@ -191,7 +195,9 @@ export function renderAccount(config: EntityConfig, account: AccountWithUser): A
     show_media: true,
     show_media_replies: true,
     show_featured: true,
-    emojis: [],
+    // Kept on the row by migration 0023's trigger: the emojis the name, bio and fields use (local or the
+    // account's server's), so rendering stays free of I/O.
+    emojis: unavailable ? [] : profileEmojisOf(account).map((e) => renderCustomEmoji(config, e)),
     fields: unavailable ? [] : renderFields(account.fields),
     roles: publicRoles(account.user, unavailable),
   };
@@ -200,6 +206,25 @@ export function renderAccount(config: EntityConfig, account: AccountWithUser): A
   if (unavailable) entity.suspended = true;
   if (account.silenced_at) entity.limited = true;
   if (account.memorial) entity.memorial = true;
+  return entity;
+}
+
+/** The id of the account this one moved to (accounts.moved_to_account_id, migration 0023), if any. */
+export function movedToIdOf(account: object): string | null {
+  const id = (account as { moved_to_account_id?: unknown }).moved_to_account_id;
+  return typeof id === "string" ? id : null;
+}
+
+/**
+ * An account as its own page shows it (GET /api/v1/accounts/:id, lookup): with `moved`, the Account it moved
+ * to, when that one may be shown. One query more, so only where a client looks at one profile.
+ */
+export async function renderAccountWithMoved(context: Pick<AppContext, "sql" | "config">, account: AccountWithUser): Promise<AccountEntity> {
+  const entity = renderAccount(context.config, account);
+  const movedId = movedToIdOf(account);
+  if (!movedId || account.suspended_at !== null) return entity;
+  const [target] = await findVisibleAccounts(context.sql, [movedId]);
+  if (target && target.suspended_at === null) entity.moved = renderAccount(context.config, target);
   return entity;
 }
 

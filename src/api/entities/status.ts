@@ -13,10 +13,11 @@
 import type { LocalAccountRow } from "../../features/accounts/service";
 import { findVisibleAccounts } from "../../features/accounts/service";
 import { cardsForStatuses } from "../../features/cards/service";
+import { emojisOfStatuses, renderCustomEmoji, type CustomEmojiEntity } from "../../features/custom-emojis/service";
 import { mediaOfStatuses } from "../../features/media/service";
 import { RenderCache } from "../../features/statuses/render-cache";
 import { isStatusId, loadPolls, loadStaticParts, loadStatusPage, type PagePolls, type StatusPage } from "../../features/statuses/service";
-import type { PageRow, StatusRow } from "../../features/statuses/store";
+import type { PageRow, SqlCondition, StatusRow } from "../../features/statuses/store";
 import type { AppContext } from "../../infra/context";
 import { ApiError } from "../../infra/errors";
 import { storageFor } from "../../infra/storage/index";
@@ -55,7 +56,7 @@ export interface StatusEntity {
   media_attachments: MediaAttachmentEntity[];
   mentions: { id: string; username: string; url: string; acct: string }[];
   tags: { name: string; url: string }[];
-  emojis: never[];
+  emojis: CustomEmojiEntity[];
   card: PreviewCardEntity | null;
   poll: PollEntity | null;
 }
@@ -63,6 +64,12 @@ export interface StatusEntity {
 export interface RenderOptions {
   /** Include `text` (the source): the delete-and-redraft answer. */
   withSource?: boolean;
+  /**
+   * One more condition, in SQL on `s` (and `o`, the original of a boost), that the statuses asked for must
+   * meet to be rendered — a feature's read-time rule (the home timeline's stillInHome), applied by the page
+   * query itself instead of a query of its own.
+   */
+  where?: SqlCondition;
 }
 
 /**
@@ -75,6 +82,8 @@ interface StaticParts {
   media: MediaAttachmentEntity[];
   application: { name: string; website: string | null } | undefined;
   card: PreviewCardEntity | null;
+  /** Custom emojis the text uses (features/custom-emojis: from the text and the author's domain). */
+  emojis: CustomEmojiEntity[];
 }
 
 interface Caches {
@@ -112,9 +121,32 @@ export async function renderStatuses(
 ): Promise<StatusEntity[]> {
   const ids = statusIds.filter(isStatusId);
   if (ids.length === 0) return [];
+  const page = await loadStatusPage(context.sql, viewer?.id ?? null, ids, options.where);
+  return renderPage(context, viewer, page, ids, options);
+}
+
+/**
+ * The statuses a query selects (`select s.id from … order by … limit n`, a timeline page), read and rendered
+ * with one statement when the cache is warm: `ids` are those it selected that the viewer may see, newest
+ * first (the page's cursors), `statuses` their renderings in that order.
+ */
+export async function renderSelectedStatuses(
+  context: AppContext,
+  viewer: LocalAccountRow | undefined,
+  select: SqlCondition,
+  options: RenderOptions = {},
+): Promise<{ ids: string[]; statuses: StatusEntity[] }> {
+  const page = await loadStatusPage(context.sql, viewer?.id ?? null, select, options.where);
+  const ids: string[] = [];
+  for (const row of page.rows.values()) if (row.requested) ids.push(row.id);
+  ids.sort((a, b) => (a.length !== b.length ? b.length - a.length : a < b ? 1 : a > b ? -1 : 0)); // as numbers, newest first
+  return { ids, statuses: await renderPage(context, viewer, page, ids, options) };
+}
+
+/** A page read by loadStatusPage, rendered in the order of `ids` (cache misses loaded in one batch). */
+async function renderPage(context: AppContext, viewer: LocalAccountRow | undefined, page: StatusPage, ids: string[], options: RenderOptions): Promise<StatusEntity[]> {
   const viewerId = viewer?.id ?? null;
   const { statuses: staticParts, accounts: authors } = statusRenderCaches(context);
-  const page = await loadStatusPage(context.sql, viewerId, ids);
   const rows = [...page.rows.values()];
   const cached = new Map<string, StaticParts>();
   const missing: PageRow[] = [];
@@ -139,7 +171,8 @@ export async function renderStatuses(
   const parts = new Parts(viewer, page, polls, cached, accounts);
   const out: StatusEntity[] = [];
   for (const id of ids) {
-    const entity = parts.render(id, options);
+    // Rows read only as the original of a boost (not asked for, or not meeting `where`) are not shown alone.
+    const entity = page.rows.get(id)?.requested ? parts.render(id, options) : undefined;
     if (entity) out.push(entity);
   }
   return out;
@@ -148,7 +181,12 @@ export async function renderStatuses(
 /** Load and render the static parts of `rows` (one batch of queries), cache them, and add them to `into`. */
 async function renderStaticParts(context: AppContext, cache: Caches["statuses"], rows: PageRow[], into: Map<string, StaticParts>): Promise<void> {
   const ids = rows.map((r) => r.id);
-  const [loaded, media, cards] = await Promise.all([loadStaticParts(context.sql, rows), mediaOfStatuses(context.sql, ids), cardsForStatuses(context.sql, ids)]);
+  const [loaded, media, cards, emojis] = await Promise.all([
+    loadStaticParts(context.sql, rows),
+    mediaOfStatuses(context.sql, ids),
+    cardsForStatuses(context.sql, ids),
+    emojisOfStatuses(context, rows),
+  ]);
   const base = context.config.baseUrl;
   const storage = storageFor(context.config);
   const mediaByStatus = new Map<string, MediaAttachmentEntity[]>();
@@ -171,6 +209,7 @@ async function renderStaticParts(context: AppContext, cache: Caches["statuses"],
       application: row.application_id ? loaded.applications.get(row.application_id) : undefined,
       // A boost has no card of its own: clients show the original's.
       card: card && !row.reblog_of_id ? renderCard(card, base) : null,
+      emojis: (emojis.get(row.id) ?? []).map((e) => renderCustomEmoji(context.config, e)),
     };
     cache.set(row.id, row.cache_version, parts);
     into.set(row.id, parts);
@@ -260,7 +299,7 @@ class Parts {
     entity.media_attachments = parts.media;
     entity.mentions = parts.mentions;
     entity.tags = parts.tags;
-    entity.emojis = [];
+    entity.emojis = parts.emojis;
     entity.card = parts.card;
     const poll = row.poll_id ? this.polls.polls.get(row.poll_id) : undefined;
     entity.poll = poll ? renderPoll(poll, viewer?.id ?? null, viewer ? (this.polls.ownVotes.get(poll.id) ?? []) : undefined) : null;

@@ -24,7 +24,7 @@ import type { AppContext } from "../../infra/context";
 import { ApiError } from "../../infra/errors";
 import { routes } from "../endpoint";
 import { fieldsAttributes, flag, profileText, TRUE_VALUES } from "../form-inputs";
-import { renderAccount, renderCredentialAccount } from "../entities/account";
+import { renderAccount, renderAccountWithMoved, renderCredentialAccount } from "../entities/account";
 
 /** Mastodon's GET /api/v1/accounts?id[]= limit (DEFAULT_ACCOUNTS_LIMIT). */
 const MAX_ACCOUNTS_PER_REQUEST = 40;
@@ -172,7 +172,7 @@ export function accountRoutes(context: AppContext) {
               throw error;
             });
         if (!account) throw ApiError.notFound();
-        return render(account);
+        return renderAccountWithMoved(context, account);
       },
     );
 
@@ -193,7 +193,7 @@ export function accountRoutes(context: AppContext) {
         const { id } = input.params;
         const account = await findVisibleAccount(context.sql, id);
         if (!account) throw ApiError.notFound();
-        return render(account);
+        return renderAccountWithMoved(context, account);
       },
     );
   });

@@ -8,7 +8,7 @@ import * as timelines from "../../features/timelines/service";
 import type { AppContext } from "../../infra/context";
 import { routes } from "../endpoint";
 import { applyFilters } from "../filtering";
-import { renderStatuses } from "../entities/status";
+import { renderSelectedStatuses, renderStatuses } from "../entities/status";
 import { inDisplayOrder, linkHeader, pageParams, pageWhere, paginationEntries } from "../pagination";
 import { flag } from "./graph";
 
@@ -54,11 +54,11 @@ export function timelineRoutes(context: AppContext) {
       async ({ input, caller, request, set }) => {
         const viewer = caller.account!;
         const page = pageParams(input.query, TIMELINE_LIMIT);
-        const { cursors, ids } = await timelines.homePage(context, viewer.id, page);
+        const { cursors, ids, where } = await timelines.homePage(context, viewer.id, page);
         // The cursors cover the whole page read from the feed, so a status hidden since (muted, deleted)
         // neither ends the paging early nor makes the next page repeat anything.
         setLink(set, request, cursors);
-        return applyFilters(context, viewer, "home", await renderStatuses(context, viewer, ids));
+        return applyFilters(context, viewer, "home", await renderStatuses(context, viewer, ids, { where }));
       },
     );
 
@@ -69,12 +69,11 @@ export function timelineRoutes(context: AppContext) {
         const viewer = caller?.account;
         const page = pageParams(input.query, TIMELINE_LIMIT);
         const q = input.query;
-        const ids = inDisplayOrder(
-          await timelines.publicPage(context, viewer?.id ?? null, { local: q.local, remote: q.remote, onlyMedia: q.only_media }, pageWhere(context.sql, context.sql`s.id`, page)),
-          page,
-        );
+        const select = timelines.publicPage(context, viewer?.id ?? null, { local: q.local, remote: q.remote, onlyMedia: q.only_media }, pageWhere(context.sql, context.sql`s.id`, page));
+        // One statement picks the page and reads it for rendering; the ids come back newest first whatever the paging.
+        const { ids, statuses } = await renderSelectedStatuses(context, viewer, select);
         setLink(set, request, ids);
-        return applyFilters(context, viewer, "public", await renderStatuses(context, viewer, ids));
+        return applyFilters(context, viewer, "public", statuses);
       },
     );
 

@@ -1,12 +1,14 @@
 /**
- * `woolly admin emoji import|list|remove|purge`: the instance's custom emojis (tootctl emoji). import takes
+ * `woolly admin emoji import|list|remove|purge|export`: custom emojis (tootctl emoji). import takes
  * image files or directories of them (PNG, GIF, WebP; the file name without extension is the shortcode,
  * after an optional --prefix); each file is checked on its own, so one bad file is reported and skipped
- * while the others are imported. The exit code is 1 when any file was refused.
+ * while the others are imported. The exit code is 1 when any file was refused. export writes the local
+ * emojis (images + manifest.json) as a .tar.gz; purge --remote-only forgets other servers' emojis only.
  */
-import { readdir, stat } from "node:fs/promises";
+import { readdir, stat, writeFile } from "node:fs/promises";
 import { basename, extname, join } from "node:path";
-import { importEmoji, listLocalEmojis, removeEmojis, renderCustomEmoji, MAX_EMOJI_BYTES } from "../../features/custom-emojis/service";
+import { exportLocalEmojis } from "../../features/custom-emojis/export";
+import { importEmoji, listLocalEmojis, purgeRemoteEmojis, removeEmojis, renderCustomEmoji, MAX_EMOJI_BYTES } from "../../features/custom-emojis/service";
 import { ApiError } from "../../infra/errors";
 import { CliError, EXIT_USAGE, type Group } from "../command";
 import { withDatabase } from "./database";
@@ -32,7 +34,7 @@ async function imageFiles(paths: string[]): Promise<string[]> {
 
 export const emojiGroup: Group = {
   name: "emoji",
-  summary: "Import, list and remove custom emojis",
+  summary: "Import, list, export and remove custom emojis",
   commands: [
     {
       name: "import",
@@ -100,11 +102,38 @@ export const emojiGroup: Group = {
     },
     {
       name: "purge",
-      summary: "Remove every local custom emoji and its image",
-      async run() {
+      summary: "Remove every local custom emoji and its image (or, with --remote-only, every remote one)",
+      options: { "remote-only": { type: "boolean" } },
+      optionHelp: { "remote-only": "remove only other servers' emojis (their images were never stored here)" },
+      async run({ values }) {
+        if (values["remote-only"] === true) {
+          const removed = await withDatabase((sql) => purgeRemoteEmojis({ sql }));
+          console.log(`${removed} remote custom emojis removed`);
+          return 0;
+        }
         const removed = await withDatabase((sql, config) => removeEmojis({ sql, config }));
         console.log(`${removed} custom emojis removed`);
         return 0;
+      },
+    },
+    {
+      name: "export",
+      summary: "Write the local custom emojis (images + manifest.json) to a .tar.gz",
+      synopsis: "DIR|FILE [--overwrite]",
+      positionals: { min: 1, max: 1 },
+      options: { overwrite: { type: "boolean" } },
+      optionHelp: { overwrite: "replace the file when it exists" },
+      async run({ positionals, values }) {
+        const target = positionals[0]!;
+        const info = await stat(target).catch(() => undefined);
+        // A directory gets export.tar.gz inside it (tootctl's name); anything else is the file itself.
+        const file = info?.isDirectory() ? join(target, "export.tar.gz") : target;
+        if (!values.overwrite && (await stat(file).catch(() => undefined))) throw new CliError(`${file} exists (use --overwrite to replace it)`, EXIT_USAGE);
+        const result = await withDatabase((sql, config) => exportLocalEmojis({ sql, config }));
+        await writeFile(file, result.archive);
+        for (const shortcode of result.missing) console.error(`:${shortcode}: its image is missing from storage, left out`);
+        console.log(`${result.count} custom emojis exported to ${file}`);
+        return result.missing.length > 0 ? 1 : 0;
       },
     },
   ],

@@ -18,9 +18,10 @@ import { emojiGroup } from "./emoji";
 import { statusesGroup } from "./statuses";
 import { cacheGroup } from "./cache";
 import { previewCardsGroup } from "./preview-cards";
+import { maintenanceGroup } from "./maintenance";
 
 export const adminGroup: Group = {
   name: "admin",
   summary: "Operator commands (what tootctl does for Mastodon)",
-  commands: [accountsGroup, tokensGroup, settingsGroup, queuesGroup, mediaGroup, feedsGroup, domainsGroup, vapidGroup, searchGroup, announcementsGroup, relaysGroup, backupCommand, emojiGroup, cacheGroup, previewCardsGroup, statusesGroup],
+  commands: [accountsGroup, tokensGroup, settingsGroup, queuesGroup, mediaGroup, feedsGroup, domainsGroup, vapidGroup, searchGroup, announcementsGroup, relaysGroup, backupCommand, emojiGroup, cacheGroup, previewCardsGroup, statusesGroup, maintenanceGroup],
 };

@@ -1,14 +1,13 @@
-import { Elysia } from "elysia";
-import { buildWebApp } from "../../api/app";
 import { jobRegistry } from "../../jobs";
 import { QUEUE_NAMES } from "../../infra/queues/names";
 import { startWorkers } from "../../infra/queues/worker";
 import { startScheduler } from "../../scheduler/scheduler";
-import { buildStreamingApp, createStreamingHub, STREAMING_WEBSOCKET_OPTIONS, streamingRoutes } from "../../streaming/app";
+import { buildStreamingApp, createStreamingHub } from "../../streaming/app";
 import { intFlag, type Command } from "../command";
-import { boot } from "../boot";
+import { boot, readConfig } from "../boot";
 import { runUntilSignal } from "../lifecycle";
 import { listen } from "./serve";
+import { serveWebPort, startWebThreads } from "./web-threads";
 
 export const allCommand: Command = {
   name: "all",
@@ -29,10 +28,12 @@ export const allCommand: Command = {
   async run({ values }) {
     const port = intFlag(values.port, "port", 0, 65535);
     const streamingPort = intFlag(values["streaming-port"], "streaming-port", 0, 65535);
+    const config = readConfig("all");
+    // WEB_CONCURRENCY threads serve the web port (cli/roles/web-threads.ts); the extra ones boot alongside.
+    const threads = startWebThreads(config, "all");
     // The one-process mode migrates by itself: the advisory lock makes that safe even if a second copy starts.
-    const booted = await boot("all", values["no-migrate"] ? "require" : "apply");
+    const booted = await boot("all", values["no-migrate"] ? "require" : "apply", config);
     const { context } = booted;
-    const { config } = context;
     const bind = (values.bind as string) ?? config.bind;
 
     const workers = startWorkers({
@@ -47,15 +48,12 @@ export const allCommand: Command = {
     // Some clients (Ice Cubes) stream from the API host, so the web port carries the streaming API too.
     // One hub (one Redis subscriber) serves both ports.
     const hub = createStreamingHub(context);
-    const web = listen(
-      new Elysia({ websocket: STREAMING_WEBSOCKET_OPTIONS }).use(buildWebApp(context)).use(streamingRoutes(context, hub)),
-      "web",
-      bind,
-      port ?? config.port,
-    );
     const effectiveStreamingPort = streamingPort ?? config.streamingPort;
-    const steps = [{ name: "streaming clients", stop: () => hub.close() }, web];
-    if (effectiveStreamingPort !== 0) steps.push(listen(buildStreamingApp(context, hub), "streaming", bind, effectiveStreamingPort));
+    // The streaming port first: once the web port answers, everything does (the web threads take a moment).
+    const streaming = effectiveStreamingPort === 0 ? [] : [listen(buildStreamingApp(context, hub), "streaming", bind, effectiveStreamingPort)];
+    // Each extra web thread has a hub of its own.
+    const web = await serveWebPort(context, threads, { bind, port: port ?? config.port, hub });
+    const steps = [{ name: "streaming clients", stop: () => hub.close() }, ...web, ...streaming];
 
     return runUntilSignal(
       [

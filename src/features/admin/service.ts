@@ -14,6 +14,10 @@ import { normaliseDomain } from "../federation/domain-blocks";
 import type { Db, Sql } from "../../infra/db";
 import { ApiError } from "../../infra/errors";
 import * as store from "./store";
+import { blockForSuspension, isCanonicalEmailBlocked, unblockForSuspension } from "./canonical-emails";
+import { findReport } from "./reports";
+import { deleteStatus } from "../statuses/service";
+import { removeStatus } from "../federation/handlers/delete";
 
 export type { AccountFilter, EmailDomainBlockRow, IpBlockRow, IpBlockSeverity } from "./store";
 export const IP_BLOCK_SEVERITIES: readonly store.IpBlockSeverity[] = ["sign_up_requires_approval", "sign_up_block", "no_access"];
@@ -35,7 +39,8 @@ function emailDomainCandidates(email: string): string[] {
  * range blocked for sign-ups (403); say whether the IP requires approval even in open mode.
  */
 export async function screenSignUp(sql: Db, input: { email: string; ip?: string | null }): Promise<{ requireApproval: boolean }> {
-  if (await store.emailDomainBlocked(sql, emailDomainCandidates(input.email))) {
+  // A blocked domain or a blocked canonical address (migrations/0024) fail alike, as Mastodon's validator.
+  if ((await store.emailDomainBlocked(sql, emailDomainCandidates(input.email))) || (await isCanonicalEmailBlocked(sql, input.email))) {
     const details = { email: [{ error: "ERR_BLOCKED" as const, description: "is not allowed" }] };
     throw ApiError.unprocessable("Validation failed: Email is not allowed", { details });
   }
@@ -182,23 +187,42 @@ function assertMayModerate(actor: LocalAccountRow, target: AccountWithUser): voi
 export const ACTION_TYPES = ["none", "sensitive", "disable", "silence", "suspend"] as const;
 export type ActionType = (typeof ACTION_TYPES)[number];
 
-/** POST /api/v1/admin/accounts/:id/action: apply the action and record the strike, in one transaction. */
-export async function performAction(
-  sql: Sql,
-  actor: LocalAccountRow,
-  targetId: string,
-  input: { type: ActionType; text: string; reportId?: string },
-): Promise<void> {
+export interface ActionInput {
+  type: ActionType;
+  text: string;
+  reportId?: string;
+  /** Mastodon's AccountWarningPreset: its text goes before the moderator's own (unknown id → 404). */
+  warningPresetId?: string;
+}
+
+/**
+ * POST /api/v1/admin/accounts/:id/action: apply the action and record the strike, in one transaction.
+ * "none" is a warning only; "disable" freezes a local login (sign-in and tokens refused, api/caller.ts);
+ * "silence" limits; "suspend" also blocks the account's canonical e-mail address against new sign-ups.
+ * Any action but "none" resolves every open report about the account; the strike keeps the named
+ * report and its posts.
+ */
+export async function performAction(sql: Sql, actor: LocalAccountRow, targetId: string, input: ActionInput): Promise<void> {
   const { account } = await findAccount(sql, targetId);
   assertMayModerate(actor, account);
   if (input.type === "disable" && !account.user) throw ApiError.unprocessable("Only local accounts can be disabled");
+  let text = input.text;
+  if (input.warningPresetId !== undefined) {
+    const preset = isAccountId(input.warningPresetId) ? await store.findWarningPreset(sql, input.warningPresetId) : undefined;
+    if (!preset) throw ApiError.notFound();
+    text = [preset.text, text].filter((t) => t.trim() !== "").join("\n\n").slice(0, 5000);
+  }
   await sql.begin(async (tx) => {
     if (input.type === "sensitive") await store.setAccountFlag(tx, account.id, "sensitized_at", true);
     if (input.type === "silence") await store.setAccountFlag(tx, account.id, "silenced_at", true);
     if (input.type === "suspend") await store.setAccountFlag(tx, account.id, "suspended_at", true);
+    if (input.type === "suspend" && account.user) await blockForSuspension(tx, account.id, account.user.email);
     if (input.type === "disable") await store.setUserFlag(tx, account.id, "disabled", true);
     if (input.reportId && !(await store.resolveReport(tx, input.reportId, account.id, actor.id))) throw ApiError.notFound();
-    await store.insertWarning(tx, { accountId: account.id, byAccountId: actor.id, action: input.type, text: input.text, reportId: input.reportId });
+    // As Mastodon: a warning resolves only the report it names; any other action answers every open report about the account.
+    if (input.type !== "none") await store.resolveOpenReports(tx, account.id, actor.id);
+    const statusIds = input.reportId ? await store.reportStatusIds(tx, input.reportId) : [];
+    await store.insertWarning(tx, { accountId: account.id, byAccountId: actor.id, action: input.type, text, reportId: input.reportId, statusIds });
   });
 }
 
@@ -216,7 +240,10 @@ export async function undo(sql: Sql, actor: LocalAccountRow, targetId: string, w
       await store.setAccountFlag(sql, view.account.id, "silenced_at", false);
       break;
     case "unsuspend":
-      await store.setAccountFlag(sql, view.account.id, "suspended_at", false);
+      await sql.begin(async (tx) => {
+        await store.setAccountFlag(tx, view.account.id, "suspended_at", false);
+        await unblockForSuspension(tx, view.account.id);
+      });
       break;
     case "unsensitive":
       await store.setAccountFlag(sql, view.account.id, "sensitized_at", false);
@@ -273,4 +300,76 @@ export async function measures(sql: Db, keys: MeasureKey[], start: Date, end: Da
       return { key, total: sum(data), previousTotal: sum(previous), data };
     }),
   );
+}
+
+// ---- moderation notes and strikes (staff-only, shown on the admin pages) ----
+
+export type { NoteRow, NoteSubject, StrikeRow } from "./store";
+/** Mastodon's limits: AccountModerationNote 2,000 characters, ReportNote 500. */
+export const NOTE_LIMITS = { account: 2000, report: 500 } as const;
+
+export interface NoteView {
+  note: store.NoteRow;
+  author: AccountWithUser | undefined;
+}
+
+export async function notesFor(sql: Db, subject: store.NoteSubject): Promise<NoteView[]> {
+  const notes = await store.listNotes(sql, subject);
+  const authors = new Map((await findAccountsByIds(sql, [...new Set(notes.flatMap((n) => (n.account_id ? [n.account_id] : [])))])).map((a) => [a.id, a]));
+  return notes.map((note) => ({ note, author: note.account_id ? authors.get(note.account_id) : undefined }));
+}
+
+/** The subject must exist (404 otherwise); the text is trimmed, must not be empty and stays within the limit (422). */
+export async function addNote(sql: Db, actor: LocalAccountRow, subject: store.NoteSubject, content: string): Promise<store.NoteRow> {
+  const text = content.replace(/\r\n/g, "\n").trim();
+  if (text === "") throw ApiError.unprocessable("Validation failed: Content can't be blank");
+  if ([...text].length > NOTE_LIMITS[subject.kind]) throw ApiError.unprocessable(`Validation failed: Content is too long (maximum is ${NOTE_LIMITS[subject.kind]} characters)`);
+  if (!isAccountId(subject.id)) throw ApiError.notFound();
+  const exists =
+    subject.kind === "account" ? (await findAccountsByIds(sql, [subject.id])).length > 0 : (await sql`select 1 from reports where id = ${subject.id}`).length > 0;
+  if (!exists) throw ApiError.notFound();
+  return store.insertNote(sql, subject, actor.id, text);
+}
+
+/** Its author or an admin may delete a note (Mastodon's note policy); anyone else gets 403. */
+export async function removeNote(sql: Db, actor: LocalAccountRow, subject: store.NoteSubject, noteId: string): Promise<void> {
+  if (!isAccountId(subject.id) || !isAccountId(noteId)) throw ApiError.notFound();
+  const note = (await store.listNotes(sql, subject)).find((n) => n.id === noteId);
+  if (!note) throw ApiError.notFound();
+  if (note.account_id !== actor.id && RANK[actor.user.role] < RANK.Admin) throw ApiError.forbidden();
+  await store.deleteNote(sql, subject, noteId);
+}
+
+export const strikesFor = (sql: Db, accountId: string, limit = 50) => store.listWarnings(sql, accountId, limit);
+
+// ---- acting on a report (the admin web UI's report page) ----
+
+export const REPORT_ACTIONS = [...ACTION_TYPES, "delete_statuses"] as const;
+export type ReportAction = (typeof REPORT_ACTIONS)[number];
+
+/**
+ * Act on a report's target and resolve the report, recording the strike against it. `delete_statuses`
+ * (Mastodon's report action) removes the reported posts of the target, with the same events as their
+ * author deleting them (local) or their server sending Delete (remote), and records which posts they were.
+ */
+export async function actOnReport(context: AppContext, actor: LocalAccountRow, reportId: string, input: { type: ReportAction; text: string }): Promise<void> {
+  const report = await findReport(context.sql, reportId);
+  if (input.type !== "delete_statuses") {
+    await performAction(context.sql, actor, report.target_account_id, { type: input.type, text: input.text, reportId: report.id });
+    return;
+  }
+  const { account } = await findAccount(context.sql, report.target_account_id);
+  assertMayModerate(actor, account);
+  const statusIds = await store.reportedStatusesOf(context.sql, report.id, account.id);
+  for (const id of statusIds) {
+    if (account.user) await deleteStatus(context, account as LocalAccountRow, id).catch((error) => {
+      // Already gone (deleted meanwhile): nothing left to remove.
+      if (!(error instanceof ApiError && error.status === 404)) throw error;
+    });
+    else await removeStatus(context, id);
+  }
+  await context.sql.begin(async (tx) => {
+    await store.resolveReport(tx, report.id, account.id, actor.id);
+    await store.insertWarning(tx, { accountId: account.id, byAccountId: actor.id, action: "delete_statuses", text: input.text, reportId: report.id, statusIds });
+  });
 }

@@ -230,11 +230,79 @@ export async function deleteSuspendedRemoteAccount(sql: Db, accountId: string): 
 
 export async function insertWarning(
   sql: Db,
-  warning: { accountId: string; byAccountId: string; action: string; text: string; reportId?: string | null },
+  warning: { accountId: string; byAccountId: string; action: string; text: string; reportId?: string | null; statusIds?: string[] },
 ): Promise<void> {
   await sql`
-    insert into account_warnings (account_id, created_by_account_id, action, text, report_id)
-    values (${warning.accountId}, ${warning.byAccountId}, ${warning.action}, ${warning.text}, ${warning.reportId ?? null})`;
+    insert into account_warnings (account_id, created_by_account_id, action, text, report_id, status_ids)
+    values (${warning.accountId}, ${warning.byAccountId}, ${warning.action}, ${warning.text}, ${warning.reportId ?? null}, ${warning.statusIds ?? []}::bigint[])`;
+}
+
+export async function findWarningPreset(sql: Db, id: string): Promise<{ id: string; title: string; text: string } | undefined> {
+  const [row] = await sql<{ id: string; title: string; text: string }[]>`select id, title, text from account_warning_presets where id = ${id}`;
+  return row;
+}
+
+export interface StrikeRow {
+  id: string;
+  action: string;
+  text: string;
+  report_id: string | null;
+  status_ids: string[];
+  created_by_account_id: string | null;
+  created_at: Date;
+}
+
+/** An account's strikes, newest first (shown to moderators on the account's page). */
+export async function listWarnings(sql: Db, accountId: string, limit: number): Promise<StrikeRow[]> {
+  return sql<StrikeRow[]>`
+    select id, action, text, report_id, status_ids::text[] as status_ids, created_by_account_id, created_at
+    from account_warnings where account_id = ${accountId} order by id desc limit ${limit}`;
+}
+
+// ---- moderation notes (accounts and reports) ----
+
+export interface NoteRow {
+  id: string;
+  account_id: string | null;
+  content: string;
+  created_at: Date;
+}
+
+export type NoteSubject = { kind: "account"; id: string } | { kind: "report"; id: string };
+
+export async function listNotes(sql: Db, subject: NoteSubject): Promise<NoteRow[]> {
+  return subject.kind === "account"
+    ? sql<NoteRow[]>`select id, account_id, content, created_at from account_moderation_notes where target_account_id = ${subject.id} order by id`
+    : sql<NoteRow[]>`select id, account_id, content, created_at from report_notes where report_id = ${subject.id} order by id`;
+}
+
+export async function insertNote(sql: Db, subject: NoteSubject, authorId: string, content: string): Promise<NoteRow> {
+  const [row] =
+    subject.kind === "account"
+      ? await sql<NoteRow[]>`
+          insert into account_moderation_notes (account_id, target_account_id, content) values (${authorId}, ${subject.id}, ${content})
+          returning id, account_id, content, created_at`
+      : await sql<NoteRow[]>`
+          insert into report_notes (account_id, report_id, content) values (${authorId}, ${subject.id}, ${content})
+          returning id, account_id, content, created_at`;
+  return row!;
+}
+
+/** Delete one note of that subject; returns its author (undefined when there was no such note). */
+export async function deleteNote(sql: Db, subject: NoteSubject, noteId: string): Promise<{ account_id: string | null } | undefined> {
+  const [row] =
+    subject.kind === "account"
+      ? await sql<{ account_id: string | null }[]>`delete from account_moderation_notes where id = ${noteId} and target_account_id = ${subject.id} returning account_id`
+      : await sql<{ account_id: string | null }[]>`delete from report_notes where id = ${noteId} and report_id = ${subject.id} returning account_id`;
+  return row;
+}
+
+/** The live posts a report names that belong to its target (only those may be removed through it). */
+export async function reportedStatusesOf(sql: Db, reportId: string, targetAccountId: string): Promise<string[]> {
+  const rows = await sql<{ id: string }[]>`
+    select s.id from reports r join statuses s on s.id = any(r.status_ids)
+    where r.id = ${reportId} and s.account_id = ${targetAccountId} and s.deleted_at is null order by s.id`;
+  return rows.map((r) => r.id);
 }
 
 /** Mark the target's open reports handled (Mastodon's resolve on action with report_id). */
@@ -244,6 +312,19 @@ export async function resolveReport(sql: Db, reportId: string, targetAccountId: 
       update reports set action_taken_at = now(), action_taken_by_account_id = ${byAccountId}, updated_at = now()
       where id = ${reportId} and target_account_id = ${targetAccountId} returning id`
   ).length > 0;
+}
+
+/** Every unresolved report about the target, resolved at once (an action other than a warning answers them all). */
+export async function resolveOpenReports(sql: Db, targetAccountId: string, byAccountId: string): Promise<void> {
+  await sql`
+    update reports set action_taken_at = now(), action_taken_by_account_id = ${byAccountId}, updated_at = now()
+    where target_account_id = ${targetAccountId} and action_taken_at is null`;
+}
+
+/** The posts a report names (kept on the strike it leads to, as Mastodon's AccountWarning#status_ids). */
+export async function reportStatusIds(sql: Db, reportId: string): Promise<string[]> {
+  const [row] = await sql<{ status_ids: string[] }[]>`select status_ids::text[] as status_ids from reports where id = ${reportId}`;
+  return row?.status_ids ?? [];
 }
 
 // ---- measures ----

@@ -44,4 +44,11 @@ export const cardLinkJob = defineJob({
   },
 });
 
-export const cardSubscribers: Subscriber[] = [{ events: ["status.created", "status.updated"], job: cardLinkJob }];
+export const cardSubscribers: Subscriber[] = [
+  {
+    events: ["status.created", "status.updated"],
+    job: cardLinkJob,
+    // A new post without a single link has no card to find, and none to unlink yet (an edit may have one).
+    skipForStatus: (status, event) => event.type === "status.created" && status !== undefined && !/<a[\s>]/i.test(status.content),
+  },
+];

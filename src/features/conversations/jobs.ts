@@ -22,4 +22,11 @@ export const conversationsJob = defineJob({
   },
 });
 
-export const conversationSubscribers: Subscriber[] = [{ events: ["status.created", "status.deleted"], job: conversationsJob }];
+export const conversationSubscribers: Subscriber[] = [
+  {
+    events: ["status.created", "status.deleted"],
+    job: conversationsJob,
+    // Only direct messages (not boosts) have conversations: anything else is not even looked at.
+    skipForStatus: (status, event) => event.type === "status.created" && status !== undefined && (status.visibility !== "direct" || status.reblog_of_id !== null),
+  },
+];

@@ -30,6 +30,7 @@ export const NOTE_CONTEXT = [
     blurhash: "toot:blurhash",
     focalPoint: { "@container": "@list", "@id": "toot:focalPoint" },
     Hashtag: "as:Hashtag",
+    Emoji: "toot:Emoji",
   },
 ];
 
@@ -74,6 +75,8 @@ export interface NoteInput {
   /** Mentioned accounts: actor URI and acct ("bob" for local, "bob@example.com" for remote). */
   mentions: { uri: string; acct: string }[];
   tags: string[];
+  /** Emoji tags of the local custom emojis the text uses (custom-emojis/service.ts renderEmojiTag). */
+  emojiTags?: Record<string, unknown>[];
   media: NoteMedia[];
   poll?: NotePoll;
   repliesCount: number;
@@ -124,6 +127,7 @@ export function renderNoteObject(config: ActivityConfig, note: NoteInput): Recor
   const tag = [
     ...note.mentions.map((m) => ({ type: "Mention", href: m.uri, name: `@${m.acct}` })),
     ...note.tags.map((name) => ({ type: "Hashtag", href: `${config.baseUrl}/tags/${encodeURIComponent(name)}`, name: `#${name}` })),
+    ...(note.emojiTags ?? []),
   ];
   const repliesId = `${note.uri}/replies`;
   const object: Record<string, unknown> = {

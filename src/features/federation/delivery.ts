@@ -50,6 +50,7 @@ import { renderPerson } from "./outbound-actor";
 import * as store from "./outbound-store";
 import { bumpObjectVersion } from "./outbound-versions";
 import { acceptedRelayInboxes } from "../relays/service";
+import { signIfDistributable } from "../../activitypub/ld-signatures";
 
 export const DELIVERED_EVENTS = [
   "status.created",
@@ -80,6 +81,8 @@ async function statusEvent(context: AppContext, event: EventOf<"status.created" 
   if (row.deleted_at && event.type !== "status.deleted") return;
   // Edits and deletes change what the object URLs answer: let every web process drop its cached render.
   await bumpObjectVersion(context, row.author_username);
+  // Public and unlisted posts travel with the author's Linked Data Signature (relays pass them on).
+  const signed = (activity: Record<string, unknown>) => signIfDistributable(context, row.account_id, row.visibility, activity);
 
   if (row.reblog_of_id) {
     const original = await loadStatus(context, row.reblog_of_id);
@@ -95,9 +98,9 @@ async function statusEvent(context: AppContext, event: EventOf<"status.created" 
     });
     const inboxes = dedupeInboxes([...(await store.followerInboxes(context.sql, row.account_id)), isRemote(author) ? preferredInbox(author) : null]);
     if (event.type === "status.deleted") {
-      await enqueueDeliveries(context, row.account_id, undoActivity(row.author_uri, announce, { to: announce.to as string[], cc: announce.cc as string[] }), inboxes);
+      await enqueueDeliveries(context, row.account_id, await signed(undoActivity(row.author_uri, announce, { to: announce.to as string[], cc: announce.cc as string[] })), inboxes);
     } else if (event.type === "status.reblogged" || event.type === "status.created") {
-      await enqueueDeliveries(context, row.account_id, announce, inboxes);
+      await enqueueDeliveries(context, row.account_id, await signed(announce), inboxes);
     }
     return;
   }
@@ -113,11 +116,11 @@ async function statusEvent(context: AppContext, event: EventOf<"status.created" 
   // Public posts (and their edits and deletes) also go to accepted relays (src/features/relays).
   if (row.visibility === "public") reach.otherInboxes.push(...(await acceptedRelayInboxes(context)));
   const inboxes = statusInboxes(reach);
-  if (event.type === "status.created") await enqueueDeliveries(context, row.account_id, createActivity(context.config, note), inboxes);
-  else if (event.type === "status.updated") await enqueueDeliveries(context, row.account_id, updateActivity(context.config, note), inboxes);
+  if (event.type === "status.created") await enqueueDeliveries(context, row.account_id, await signed(createActivity(context.config, note)), inboxes);
+  else if (event.type === "status.updated") await enqueueDeliveries(context, row.account_id, await signed(updateActivity(context.config, note)), inboxes);
   else {
     const addressing = addressStatus(row.visibility, followersUrl(row.author_uri), note.mentions.map((m) => m.uri));
-    await enqueueDeliveries(context, row.account_id, deleteActivity(row.uri, row.author_uri, addressing), inboxes);
+    await enqueueDeliveries(context, row.account_id, await signed(deleteActivity(row.uri, row.author_uri, addressing)), inboxes);
   }
 }
 

@@ -9,13 +9,19 @@
  * federation.fetch-parent, on `pull`: a reply arrived before its parent (Mastodon's ThreadResolveWorker).
  * The parent is fetched with a signed GET and stored, which may queue its own parent in turn, up to
  * MAX_THREAD_DEPTH; then the reply is linked to it.
+ *
+ * nothingToDeliver: the publish-time skip of the delivery subscriber (src/events.ts) — what a remote account
+ * does to a status never travels on, so a remote post's status.created queues no delivery job at all.
  */
 import { UnrecoverableError } from "bullmq";
 import * as v from "valibot";
+import type { AppContext } from "../../infra/context";
 import { defineJob } from "../../infra/queues/registry";
+import type { PublishedEvent } from "../events/types";
 import { FetchFailed } from "./fetch";
 import { processActivity } from "./inbox";
 import { linkParent } from "./handlers/create";
+import { isLocalAccountId } from "./handlers/store";
 
 function permanent(error: unknown): never {
   // The other side said something that will not change on a retry (not an actor, 404, 410…): straight
@@ -62,3 +68,26 @@ export const fetchParentJob = defineJob({
     }
   },
 });
+
+// Whether an account is local never changes for its id (rows are not re-homed), so it is remembered for good.
+const MAX_REMEMBERED = 100_000;
+const localAccounts = new Map<string, boolean>();
+
+async function isLocalAccount(context: AppContext, id: string): Promise<boolean | undefined> {
+  const known = localAccounts.get(id);
+  if (known !== undefined) return known;
+  const local = await isLocalAccountId(context.sql, id);
+  if (local === undefined) return undefined;
+  if (localAccounts.size >= MAX_REMEMBERED) localAccounts.clear();
+  localAccounts.set(id, local);
+  return local;
+}
+
+/**
+ * Status events (posted, edited, deleted, boosted, favourited) go out only when the acting account is local
+ * (delivery.ts checks it again); an unknown account is left to the subscriber.
+ */
+export async function nothingToDeliver(context: AppContext, event: PublishedEvent): Promise<boolean> {
+  if (!event.type.startsWith("status.") || !("accountId" in event)) return false;
+  return (await isLocalAccount(context, event.accountId)) === false;
+}

@@ -3,6 +3,7 @@
  * account as a Person (Service when it is a bot), and the instance actor as an Application.
  */
 import type { LocalAccountRow } from "../accounts/service";
+import { profileEmojisOf, renderEmojiTag } from "../custom-emojis/service";
 import { instanceActorUri } from "./instance-actor";
 import { plainToHtml } from "../text/plain-to-html";
 import type { Config } from "../../infra/config";
@@ -30,6 +31,7 @@ export const ACTOR_CONTEXT = [
     indexable: "toot:indexable",
     attributionDomains: { "@id": "toot:attributionDomains", "@type": "@id" },
     focalPoint: { "@container": "@list", "@id": "toot:focalPoint" },
+    Emoji: "toot:Emoji",
   },
 ];
 
@@ -70,7 +72,8 @@ export function renderPerson(config: ActorConfig, account: LocalAccountRow): Rec
     published: midnightUtc(account.created_at),
     memorial: account.memorial,
     publicKey: { id: `${uri}#main-key`, owner: uri, publicKeyPem: account.public_key },
-    tag: [],
+    // The custom emojis of the name, bio and fields (kept on the row, migration 0023).
+    tag: profileEmojisOf(account).map((e) => renderEmojiTag(config, e)),
     attachment: account.fields.map((f) => ({ type: "PropertyValue", name: f.name, value: plainToHtml(f.value, { multiline: false, relMe: true }) })),
     endpoints: { sharedInbox: `${config.baseUrl}/inbox` },
     ...(icon && { icon }),

@@ -4,6 +4,7 @@
  */
 import type { AppContext } from "../../infra/context";
 import { storageFor } from "../../infra/storage/index";
+import { emojisOfStatuses, renderEmojiTag } from "../custom-emojis/service";
 import type { NoteInput, NoteMedia } from "./activities";
 import * as store from "./outbound-store";
 
@@ -30,11 +31,13 @@ export async function loadStatuses(context: Pick<AppContext, "sql" | "config">, 
   const { sql, config } = context;
   const rows = await store.statusesByIds(sql, ids);
   const statusIds = rows.map((r) => r.id);
-  const [mentions, tags, media, polls] = await Promise.all([
+  const [mentions, tags, media, polls, emojis] = await Promise.all([
     store.mentionedAccounts(sql, statusIds),
     store.tagNames(sql, statusIds),
     store.mediaOf(sql, statusIds),
     store.pollsOf(sql, rows.map((r) => r.poll_id).filter((id): id is string => id !== null)),
+    // Only ours: a remote status is never rendered as our Note.
+    emojisOfStatuses(context, rows.filter((r) => r.local)),
   ]);
   const storage = storageFor(config);
   const out = new Map<string, LoadedStatus>();
@@ -72,6 +75,7 @@ export async function loadStatuses(context: Pick<AppContext, "sql" | "config">, 
         author: { uri: row.author_uri, username: row.author_username },
         mentions: own.map((m) => ({ uri: m.uri, acct: m.domain ? `${m.username}@${m.domain}` : m.username })),
         tags: tags.filter((t) => t.status_id === row.id).map((t) => t.name),
+        emojiTags: (emojis.get(row.id) ?? []).map((e) => renderEmojiTag(config, e)),
         media: noteMedia,
         ...(poll && {
           poll: { options: poll.options, tallies: poll.cached_tallies, multiple: poll.multiple, expiresAt: poll.expires_at, votersCount: poll.voters_count },

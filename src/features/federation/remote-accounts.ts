@@ -10,9 +10,11 @@
  * stored domain is never empty (the WebFinger subject's domain, or the actor id's host); two `alice` on two
  * hosts stay two rows (the (username, domain) index); profile text is kept as plain text (plain-text.ts).
  */
+import { parseEmojiTags, storeRemoteEmojis, type ParsedEmoji } from "../custom-emojis/service";
 import type { AppContext } from "../../infra/context";
 import { fetchActivityJson, fetchJrd, FetchFailed } from "./fetch";
 import { htmlToPlainText } from "./plain-text";
+import * as inboundStore from "./handlers/store";
 import * as store from "./store";
 
 export const ACTOR_TYPES = ["Person", "Service", "Application", "Group", "Organization"];
@@ -28,6 +30,10 @@ export interface ParsedActor {
   sharedInbox: string | null;
   publicKey: { id: string; owner: string; pem: string } | null;
   columns: Omit<store.RemoteAccountColumns, "domain">;
+  /** Emoji tags of the name, bio and fields. */
+  emojis: ParsedEmoji[];
+  /** The account this one says it moved to (movedTo). */
+  movedTo: string | null;
 }
 
 const str = (value: unknown, max = 2048): string | undefined => (typeof value === "string" && value.length <= max ? value : undefined);
@@ -94,6 +100,8 @@ export function parseActor(json: Record<string, unknown>): ParsedActor | undefin
     inbox,
     sharedInbox,
     publicKey,
+    emojis: parseEmojiTags(Array.isArray(json.tag) ? json.tag.slice(0, 500) : [json.tag]),
+    movedTo: idOf(json.movedTo) ?? null,
     columns: {
       username,
       uri: id,
@@ -128,16 +136,44 @@ export async function fetchActorDocument(context: AppContext, uri: string): Prom
   return actor;
 }
 
-export async function storeActor(context: AppContext, actor: ParsedActor, domain = actor.host): Promise<AccountRow> {
+export async function storeActor(context: AppContext, actor: ParsedActor, domain = actor.host, options: { followMovedTo?: boolean } = {}): Promise<AccountRow> {
   if (!domain) throw new Error("a remote account needs a domain");
   try {
-    return await store.upsertRemoteAccount(context.sql, { ...actor.columns, domain });
+    // The emojis before the row: its trigger picks the profile's emojis from them (migration 0023).
+    if (actor.emojis.length > 0) await storeRemoteEmojis(context, domain, actor.emojis);
+    const account = await store.upsertRemoteAccount(context.sql, { ...actor.columns, domain });
+    if (options.followMovedTo !== false) await recordMovedTo(context, account, actor.movedTo);
+    return account;
   } catch (error) {
     // Another actor URI already holds username@domain (an account recreated under a new id): refused rather
     // than merging two identities. TODO(issue 6): Mastodon-like handling of a handle that moved to a new URI.
     if ((error as { code?: string }).code === "23505") throw new FetchFailed(`${actor.username}@${domain} belongs to another actor`, false);
     throw error;
   }
+}
+
+/**
+ * The actor document's movedTo → accounts.moved_to_account_id (Mastodon's ProcessAccountService: the target
+ * is looked up, or fetched without following its own movedTo — no chains). Without movedTo the mark goes.
+ * No alias check for the mark itself: it only shows a banner; moving followers (handlers/move.ts) checks.
+ */
+async function recordMovedTo(context: AppContext, account: AccountRow, movedTo: string | null): Promise<void> {
+  const current = (account as { moved_to_account_id?: string | null }).moved_to_account_id ?? null;
+  let targetId: string | null = null;
+  if (movedTo && movedTo !== account.uri) {
+    const [known] = await inboundStore.accountsByUris(context.sql, [movedTo]);
+    if (known) targetId = known.id;
+    else if (!isLocalDomain(context, new URL(movedTo).host)) {
+      try {
+        const fetched = await fetchActorDocument(context, movedTo);
+        targetId = (await storeActor(context, fetched, fetched.host, { followMovedTo: false })).id;
+      } catch (error) {
+        if (!(error instanceof FetchFailed)) throw error;
+        return; // Unreachable now: keep what we had.
+      }
+    }
+  }
+  if (targetId !== current) await store.setMovedTo(context.sql, account.id, targetId);
 }
 
 /** Fetch and store (or refresh) an actor by its URI. */

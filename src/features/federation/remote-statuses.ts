@@ -19,6 +19,7 @@ import { createHash } from "node:crypto";
 import type { AppContext } from "../../infra/context";
 import type { Db } from "../../infra/db";
 import { log } from "../../infra/log";
+import { parseEmojiTags, storeRemoteEmojis, type ParsedEmoji } from "../custom-emojis/service";
 import { publishEvent } from "../events/publish";
 import { normalizeTagName } from "../graph/service";
 import * as statuses from "../statuses/store";
@@ -70,6 +71,8 @@ export interface ParsedNote {
   updated: Date | null;
   mentions: string[];
   tags: { name: string; display: string }[];
+  /** Emoji tags (custom emojis of the author's server), checked and bounded by custom-emojis/service.ts. */
+  emojis: ParsedEmoji[];
   media: ParsedMedia[];
   poll: ParsedPoll | null;
   /** Everyone addressed (to + cc), for "does this concern a local account?". */
@@ -294,6 +297,7 @@ export function parseNote(json: Record<string, unknown>): ParsedNote | undefined
     updated: date(json.updated),
     mentions,
     tags,
+    emojis: parseEmojiTags(asList(json.tag, 500)),
     media,
     poll: type === "Question" ? parsePoll(json) : null,
     audience: [...to, ...cc],
@@ -362,8 +366,10 @@ export interface StoredNote {
  * Store a parsed object by `author` (already checked to be its attributedTo). Returns the status (existing or
  * new); undefined when it was deleted before it arrived.
  */
-export async function storeRemoteNote(context: AppContext, author: Pick<AccountRow, "id" | "uri">, note: ParsedNote, options: StoreOptions = {}): Promise<StoredNote | undefined> {
+export async function storeRemoteNote(context: AppContext, author: Pick<AccountRow, "id" | "uri"> & { domain?: string | null }, note: ParsedNote, options: StoreOptions = {}): Promise<StoredNote | undefined> {
   if (await deletedFirst(context, note.uri)) return undefined;
+  // The emojis first: the status shows the ones its text names from its author's server (found at render).
+  if (note.emojis.length > 0 && author.domain) await storeRemoteEmojis(context, author.domain, note.emojis);
   // No lookup first: the insert itself says whether the uri is new (one round trip less per activity).
   const parent = note.inReplyTo ? await inbound.statusByUri(context.sql, note.inReplyTo) : undefined;
   const liveParent = parent && !parent.deleted_at ? parent : undefined;

@@ -74,6 +74,11 @@ export async function upsertRemoteAccount(sql: Db, columns: RemoteAccountColumns
   return row!;
 }
 
+/** The "moved to" mark of a remote account (migration 0023); null clears it. */
+export async function setMovedTo(sql: Db, accountId: string, targetId: string | null): Promise<void> {
+  await sql`update accounts set moved_to_account_id = ${targetId} where id = ${accountId} and domain is not null`;
+}
+
 export async function deleteRemoteByUri(sql: Db, uri: string): Promise<boolean> {
   const rows = await sql`delete from accounts where uri = ${uri} and domain is not null returning id`;
   return rows.length > 0;

@@ -6,6 +6,7 @@
 import * as v from "valibot";
 import { log } from "../../infra/log";
 import { defineJob } from "../../infra/queues/registry";
+import { PURGE_AFTER_DAYS, purgeDeletedStatuses } from "./purge";
 import { contentRetentionDays, removeOldRemoteStatuses } from "./service";
 
 export const contentRetentionJob = defineJob({
@@ -19,5 +20,18 @@ export const contentRetentionJob = defineJob({
     if (days === null) return;
     const report = await removeOldRemoteStatuses(context, { days, batchSize: 500, pauseMs: 1000, budgetMs: 5 * 60 * 1000 });
     if (report.removed > 0 || report.incomplete) log.info("old remote statuses removed", { days, ...report });
+  },
+});
+
+/** statuses.purge_deleted (scheduler queue, hourly): removes statuses deleted more than PURGE_AFTER_DAYS ago. */
+export const purgeDeletedStatusesJob = defineJob({
+  name: "statuses.purge_deleted",
+  queue: "scheduler",
+  schema: v.object({}),
+  attempts: 3,
+  backoffMs: 60_000,
+  async handler(_payload, context) {
+    const report = await purgeDeletedStatuses(context, { days: PURGE_AFTER_DAYS, batchSize: 500, pauseMs: 1000, budgetMs: 5 * 60 * 1000 });
+    if (report.purged > 0 || report.incomplete) log.info("deleted statuses purged", { days: PURGE_AFTER_DAYS, ...report });
   },
 });

@@ -35,7 +35,7 @@ export interface SearchParams {
   resolve: boolean;
   following: boolean;
   accountId?: string;
-  /** Accepted for Mastodon clients; there is no trend review here, so every usable tag counts as reviewed. */
+  /** Hashtags only if moderators reviewed them for trends (features/trends; Mastodon's Tag.reviewed). */
   excludeUnreviewed: boolean;
   limit: number;
   offset: number;
@@ -87,7 +87,7 @@ export async function search(context: AppContext, viewer: LocalAccountRow | unde
   if (wants("accounts") && !q.startsWith("#")) {
     result.accountIds = await searchAccounts(context, viewer, { q, limit: params.limit, offset: params.offset, resolve: params.resolve, following: params.following });
   }
-  if (wants("hashtags") && !q.includes("@")) result.tags = await searchHashtags(context, q, params.limit, params.offset);
+  if (wants("hashtags") && !q.includes("@")) result.tags = await searchHashtags(context, q, params.limit, params.offset, params.excludeUnreviewed);
   // Mastodon searches statuses only for a signed-in person, and not for a lone #tag or @handle.
   const lone = !/\s/.test(q) && (/^[#@]/.test(q) || (!q.includes(":") && parseHandle(q) !== undefined));
   if (wants("statuses") && viewer && !lone) {
@@ -143,10 +143,10 @@ export async function searchAccounts(context: AppContext, viewer: LocalAccountRo
 }
 
 /** Hashtags by prefix ("#caf" finds #café and #cafe). Anything that cannot be a hashtag finds none. */
-export async function searchHashtags(context: AppContext, q: string, limit: number, offset: number): Promise<store.TagHit[]> {
+export async function searchHashtags(context: AppContext, q: string, limit: number, offset: number, reviewedOnly = false): Promise<store.TagHit[]> {
   const normal = normalizeTagName(q);
   if (!normal) return [];
-  return bounded(context, (db) => store.searchTags(db, normal.name, limit, offset));
+  return bounded(context, (db) => store.searchTags(db, normal.name, limit, offset, reviewedOnly));
 }
 
 /** The languages a viewer's query is stemmed in: theirs (interface and posting language) and English. */

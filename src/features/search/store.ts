@@ -227,12 +227,17 @@ export interface TagHit {
   display_name: string;
 }
 
-/** Usable hashtags whose name starts with `prefix` (normalised, lower-cased): the exact name first, then by use this week. */
-export async function searchTags(db: Db, prefix: string, limit: number, offset: number): Promise<TagHit[]> {
+/**
+ * Usable hashtags whose name starts with `prefix` (normalised, lower-cased): the exact name first, then by use
+ * this week. `reviewedOnly` (exclude_unreviewed): only tags a moderator reviewed for trends (trend_reviews,
+ * migrations/0024), approved or rejected, as Mastodon's Tag.reviewed.
+ */
+export async function searchTags(db: Db, prefix: string, limit: number, offset: number, reviewedOnly = false): Promise<TagHit[]> {
   const pattern = prefix.replace(/[\\%_]/g, (c) => `\\${c}`) + "%";
+  const reviewed = reviewedOnly ? db`and exists (select 1 from trend_reviews r where r.kind = 'tag' and r.target_id = t.id)` : db``;
   return db<TagHit[]>`
     select t.id, t.name, t.display_name from tags t
-    where t.name like ${pattern} and t.usable
+    where t.name like ${pattern} and t.usable ${reviewed}
     order by (t.name = ${prefix}) desc,
              coalesce((select sum(h.uses) from tag_history h where h.tag_id = t.id), 0) desc,
              t.name

@@ -50,6 +50,7 @@ export const SETTINGS = {
   },
   media_cache_retention_period: { schema: days, defaultValue: null as number | null, description: "Days to keep cached remote media (empty: forever)", fromText: nullableNumberFromText },
   content_cache_retention_period: { schema: days, defaultValue: null as number | null, description: "Days to keep remote posts nobody here interacted with (empty: forever)", fromText: nullableNumberFromText },
+  backups_retention_period: { schema: days, defaultValue: 7 as number | null, description: "Days to keep user archives (Mastodon's user archive retention period; empty: forever)", fromText: nullableNumberFromText },
   show_domain_blocks: {
     schema: v.picklist(["disabled", "users", "all"]),
     defaultValue: "disabled" as "disabled" | "users" | "all",

@@ -73,8 +73,8 @@ function groupBy<T, V>(rows: T[], key: (row: T) => string, value: (row: T) => V)
   return map;
 }
 
-export async function loadStatusPage(sql: Db, viewerId: string | null, ids: string[]): Promise<StatusPage> {
-  const rows = await store.findPage(sql, viewerId, [...new Set(ids)]);
+export async function loadStatusPage(sql: Db, viewerId: string | null, ids: string[] | store.SqlCondition, where?: store.SqlCondition): Promise<StatusPage> {
+  const rows = await store.findPage(sql, viewerId, Array.isArray(ids) ? [...new Set(ids)] : ids, where);
   return { rows: new Map(rows.map((s) => [s.id, s])), signedIn: viewerId !== null };
 }
 

@@ -48,6 +48,9 @@ export interface PollRow {
 
 // ---- reading, for a viewer ----
 
+/** A piece of SQL built with the tagged template (db`…`), to be embedded in a query here. */
+export type SqlCondition = ReturnType<Db["unsafe"]>;
+
 /** The statuses among `ids` the viewer may see (any order). Ids must be valid bigints. */
 export async function findVisible(db: Db, viewerId: string | null, ids: string[]): Promise<StatusRow[]> {
   if (ids.length === 0) return [];
@@ -68,6 +71,8 @@ export interface PageRow extends StatusRow {
    * makes it): the rendered Account is cached under it.
    */
   account_version: string;
+  /** Among the ids asked for (and meeting `where`), rather than read only as the original of a boost. */
+  requested: boolean;
   v_favourited?: boolean;
   v_reblogged?: boolean;
   v_bookmarked?: boolean;
@@ -78,9 +83,14 @@ export interface PageRow extends StatusRow {
 /**
  * The statuses among `ids` the viewer may see, plus the visible originals of the boosts among them, with
  * their cache versions and the viewer's flags: one query for a whole page (ids must be valid bigints).
+ * `where`, when given, is one more condition the statuses asked for must meet (written on `s`, and on `o`,
+ * the original of a boost): the home timeline's re-check, folded in here so a page stays one statement. A
+ * status that fails it is still read as the original of a boost that passes (`requested` false).
+ * `ids` may also be a query that selects them (`select s.id from … limit n`): a timeline page chosen by SQL
+ * is then read in the same statement as its rendering.
  */
-export async function findPage(db: Db, viewerId: string | null, ids: string[]): Promise<PageRow[]> {
-  if (ids.length === 0) return [];
+export async function findPage(db: Db, viewerId: string | null, ids: string[] | SqlCondition, where?: SqlCondition): Promise<PageRow[]> {
+  if (Array.isArray(ids) && ids.length === 0) return [];
   const flags = viewerId
     ? db`,
       exists (select 1 from favourites f where f.account_id = ${viewerId} and f.status_id = p.id) as v_favourited,
@@ -92,13 +102,14 @@ export async function findPage(db: Db, viewerId: string | null, ids: string[]): 
     : db``;
   return db<PageRow[]>`
     with wanted as (
-      select s.* from statuses s where s.id = any(${ids}::bigint[]) and ${visibleTo(db, viewerId)}
+      select s.* from statuses s ${where ? db`left join statuses o on o.id = s.reblog_of_id` : db``}
+      where ${Array.isArray(ids) ? db`s.id = any(${ids}::bigint[])` : db`s.id in (${ids})`} and ${visibleTo(db, viewerId)} ${where ? db`and ${where}` : db``}
     ), page as (
-      select * from wanted
+      select *, true as requested from wanted
       union all
-      select s.* from statuses s
+      select s.*, false from statuses s
       where s.id in (select w.reblog_of_id from wanted w where w.reblog_of_id is not null)
-        and not (s.id = any(${ids}::bigint[])) and ${visibleTo(db, viewerId)}
+        and s.id not in (select w.id from wanted w) and ${visibleTo(db, viewerId)}
     )
     select p.*,
       p.updated_at::text

@@ -112,9 +112,27 @@ end
 return 1
 `;
 
+// KEYS: feed, reblogs. ARGV: ttl, "rev" (newest first, from ARGV[3] down to ARGV[4]) or "fwd" (oldest first,
+// from ARGV[4] up to ARGV[3]), upper bound, lower bound, limit. Returns { built (0/1), members }. Reading keeps
+// the feed alive; on a feed that does not exist EXPIRE does nothing. One command rather than a pipeline of
+// four: every home request makes this read, and each command costs the client its encoding and reply parsing.
+const READ = `
+local built = redis.call('ZSCORE', KEYS[1], '!built') and 1 or 0
+local members
+if ARGV[2] == 'fwd' then
+  members = redis.call('ZRANGEBYLEX', KEYS[1], ARGV[4], ARGV[3], 'LIMIT', 0, ARGV[5])
+else
+  members = redis.call('ZREVRANGEBYLEX', KEYS[1], ARGV[3], ARGV[4], 'LIMIT', 0, ARGV[5])
+end
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+redis.call('EXPIRE', KEYS[2], ARGV[1])
+return { built, members }
+`;
+
 type FeedRedis = Redis & {
   woollyFeedAdd(numberOfKeys: number, ...args: (string | number)[]): Promise<number>;
   woollyFeedRemove(feed: string, reblogs: string, ...args: string[]): Promise<number>;
+  woollyFeedRead(feed: string, reblogs: string, ...args: (string | number)[]): Promise<[number, string[]]>;
 };
 
 /** ioredis sends defined scripts by EVALSHA and loads them again on NOSCRIPT (after a Redis restart). */
@@ -123,12 +141,13 @@ function scripts(redis: Redis): FeedRedis {
     // numberOfKeys is given per call (the first argument): the ADD script takes any number of feeds.
     redis.defineCommand("woollyFeedAdd", { lua: ADD });
     redis.defineCommand("woollyFeedRemove", { numberOfKeys: 2, lua: REMOVE });
+    redis.defineCommand("woollyFeedRead", { numberOfKeys: 2, lua: READ });
   }
   return redis as FeedRedis;
 }
 
 /** Fan-out batches: one script call per this many feeds, all batches sent in one pipeline. */
-const BATCH = 500;
+const BATCH = 100;
 
 const itemArgs = (items: FeedItem[]) => items.flatMap((item) => [pad(item.id), item.reblogOfId ? pad(item.reblogOfId) : ""]);
 const keyPair = (namespace: string, accountId: string) => {
@@ -198,27 +217,18 @@ export interface FeedPage {
 }
 
 /**
- * One page of a feed, newest first, and whether the feed is built. Read in one round trip with the "!built"
- * check; when the feed is not built the caller rebuilds and reads again.
+ * One page of a feed, newest first, and whether the feed is built: one script call (READ), which also renews
+ * the feed's time to live. When the feed is not built the caller rebuilds and reads again.
  */
 export async function readFeedPage(redis: Redis, namespace: string, accountId: string, page: FeedPage): Promise<{ built: boolean; ids: string[] }> {
   const key = feedKey(namespace, accountId);
   const upper = page.maxId ? `(${pad(page.maxId)}` : "+";
-  const pipeline = redis.pipeline().zscore(key, BUILT);
-  if (page.minId) {
-    // Immediately newer than min_id: read upwards, then show newest first.
-    pipeline.zrangebylex(key, `(${pad(page.minId)}`, upper, "LIMIT", 0, page.limit);
-  } else {
-    pipeline.zrevrangebylex(key, upper, page.sinceId ? `(${pad(page.sinceId)}` : "[0", "LIMIT", 0, page.limit);
-  }
-  // Reading keeps the feed alive (in the same round trip); on a feed that does not exist this does nothing.
-  pipeline.expire(key, FEED_TTL_SECONDS).expire(`${key}:reblogs`, FEED_TTL_SECONDS);
-  const results = (await pipeline.exec()) ?? [];
-  for (const [error] of results) if (error) throw error;
-  const built = results[0]?.[1] !== null;
-  const members = (results[1]?.[1] as string[] | undefined) ?? [];
+  // min_id: immediately newer than it, so read upwards, then show newest first.
+  const [built, members] = page.minId
+    ? await scripts(redis).woollyFeedRead(key, `${key}:reblogs`, FEED_TTL_SECONDS, "fwd", upper, `(${pad(page.minId)}`, page.limit)
+    : await scripts(redis).woollyFeedRead(key, `${key}:reblogs`, FEED_TTL_SECONDS, "rev", upper, page.sinceId ? `(${pad(page.sinceId)}` : "[0", page.limit);
   const ids = members.map(unpad);
-  return { built, ids: page.minId ? ids.reverse() : ids };
+  return { built: built === 1, ids: page.minId ? ids.reverse() : ids };
 }
 
 /**

@@ -79,8 +79,12 @@ export async function rebuildHome(context: FeedContext, accountId: string, fresh
 export interface HomePage {
   /** The ids the page covered in the feed, newest first: the pagination cursors. */
   cursors: string[];
-  /** Those still fit for the home timeline (mutes and blocks applied now), to render. */
+  /**
+   * What to render: those ids that still fit the home timeline now (mutes, blocks and exclusive lists applied
+   * at read time), as a condition for the render page query rather than a query of its own.
+   */
   ids: string[];
+  where: ReturnType<typeof store.stillInHome>;
 }
 
 export async function homePage(context: FeedContext, accountId: string, page: feeds.FeedPage): Promise<HomePage> {
@@ -89,12 +93,12 @@ export async function homePage(context: FeedContext, accountId: string, page: fe
     await rebuildHome(context, accountId);
     read = await feeds.readFeedPage(context.redis, ns(context), accountId, page);
   }
-  const fit = await store.stillInHome(context.sql, accountId, read.ids);
-  return { cursors: read.ids, ids: read.ids.filter((id) => fit.has(id)) };
+  return { cursors: read.ids, ids: read.ids, where: store.stillInHome(context.sql, accountId) };
 }
 
-export async function publicPage(context: FeedContext, viewerId: string | null, filters: store.PublicFilters, page: store.Page): Promise<string[]> {
-  return store.publicIds(context.sql, viewerId, filters, page);
+/** The public timeline page, as the query that selects its statuses (for renderSelectedStatuses). */
+export function publicPage(context: FeedContext, viewerId: string | null, filters: store.PublicFilters, page: store.Page): ReturnType<typeof store.publicIdsQuery> {
+  return store.publicIdsQuery(context.sql, viewerId, filters, page);
 }
 
 /**

@@ -257,15 +257,13 @@ function notInExclusiveList(db: Db, receiver: string) {
 }
 
 /**
- * Of a page of feed ids, those still fit for the home timeline now (a mute or block made after the fan-out
- * applies at once), and not by a member of one of its exclusive lists. Visibility itself is checked again when rendering.
+ * Whether feed item `s` (with `o`, its original when a boost, left-joined) is still fit for the home timeline
+ * of `accountId` now: a mute or block made after the fan-out applies at once, and a member of one of its
+ * exclusive lists is left out. A condition, not a query: the render page query applies it to the statuses it
+ * reads anyway (renderStatuses' `where`), so a home page costs one statement. Visibility is checked there too.
  */
-export async function stillInHome(db: Db, accountId: string, ids: string[]): Promise<Set<string>> {
-  if (ids.length === 0) return new Set();
-  const rows = await db<{ id: string }[]>`
-    select s.id from statuses s left join statuses o on o.id = s.reblog_of_id
-    where s.id = any(${ids}::bigint[]) and (s.account_id = ${accountId} or (${homeFilter(db, accountId)} and ${notInExclusiveList(db, accountId)}))`;
-  return new Set(rows.map((r) => r.id));
+export function stillInHome(db: Db, accountId: string): Fragment {
+  return db`(s.account_id = ${accountId} or (${homeFilter(db, accountId)} and ${notInExclusiveList(db, accountId)}))`;
 }
 
 export async function localAccountIds(db: Db): Promise<string[]> {
@@ -297,16 +295,19 @@ function publicWhere(db: Db, viewerId: string | null, filters: PublicFilters) {
     and ${viewerExclusions(db, viewerId)}`;
 }
 
-/** Public timeline ids, newest first; replies to others are left out, as Mastodon's public feed does. */
-export async function publicIds(db: Db, viewerId: string | null, filters: PublicFilters, page: Page): Promise<string[]> {
+/**
+ * The public timeline page as a query of its ids (newest first, or oldest first for a min_id page); replies to
+ * others are left out, as Mastodon's public feed does. A query, not ids: the render page query selects the
+ * statuses with it (renderSelectedStatuses), so a public page is one statement.
+ */
+export function publicIdsQuery(db: Db, viewerId: string | null, filters: PublicFilters, page: Page): Fragment {
   const { where, order, limit } = page;
-  const rows = await db<{ id: string }[]>`
+  return db`
     select s.id from statuses s join accounts a on a.id = s.account_id
     where ${publicWhere(db, viewerId, filters)}
       and (s.in_reply_to_id is null or s.in_reply_to_account_id = s.account_id)
       and ${where}
     order by ${order} limit ${limit}`;
-  return rows.map((r) => r.id);
 }
 
 export async function tagIdsByName(db: Db, names: string[]): Promise<Map<string, string>> {

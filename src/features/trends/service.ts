@@ -1,13 +1,18 @@
 /**
  * Trends (Mastodon's Trends::Tags / Statuses / Links, simplified): real counts over the last 7 days of public
- * posts, recomputed by the trends.refresh recurring job into small tables, never on a request. There is no
- * review queue: a usable tag, a discoverable author's post or a shared link is trendable as it is.
+ * posts, recomputed by the trends.refresh recurring job into small tables, never on a request.
+ *
+ * Moderators review what trends (admin API /api/v1/admin/trends, migrations/0024): an item is approved,
+ * rejected or not reviewed yet. Not reviewed still trends (as Mastodon with trendable_by_default on);
+ * rejected never shows in the public trends; a link not reviewed itself follows its publisher's review.
  */
 import type { AppContext } from "../../infra/context";
 import type { Db } from "../../infra/db";
+import { ApiError } from "../../infra/errors";
+import { isAccountId as isId } from "../accounts/service";
 import * as store from "./store";
 
-export type { TrendingTagRow, TrendingLinkRow } from "./store";
+export type { TrendingTagRow, TrendingLinkRow, AdminTrendingLinkRow, PublisherRow, TrendKind } from "./store";
 /** The smallest status id of a moment (ids are milliseconds << 16, as woolly_id() makes them). */
 export const idAt = store.idAt;
 
@@ -37,6 +42,7 @@ export async function refreshTrends(context: Pick<AppContext, "sql">, now = new 
     await store.refreshTrendingTags(tx, today, MIN_ACCOUNTS);
     await store.refreshTrendingStatuses(tx, since, KEEP);
     await store.refreshTrendingLinks(tx, since, today, MIN_ACCOUNTS, KEEP);
+    await store.rememberPublishers(tx);
   });
 }
 
@@ -71,4 +77,35 @@ export function trendingStatusIds(db: Db, limit: number, offset: number) {
 
 export function trendingLinks(db: Db, limit: number, offset: number) {
   return store.trendingLinks(db, limit, offset);
+}
+
+// ---- review (the moderators' side) ----
+
+export const adminTrendingTags = store.adminTrendingTags;
+export const adminTrendingStatuses = store.adminTrendingStatuses;
+export const adminTrendingLinks = store.adminTrendingLinks;
+export const listPublishers = store.listPublishers;
+
+/** Approve (true) or reject (false) a tag, post or link; 404 when there is no such item. Returns it reviewed. */
+export async function reviewTag(db: Db, id: string, trendable: boolean, byAccountId: string) {
+  if (!isId(id) || !(await store.adminTag(db, id))) throw ApiError.notFound();
+  await store.upsertReview(db, "tag", id, trendable, byAccountId);
+  return (await store.adminTag(db, id))!;
+}
+
+export async function reviewStatus(db: Db, id: string, trendable: boolean, byAccountId: string): Promise<void> {
+  if (!isId(id) || !(await store.statusReview(db, id))) throw ApiError.notFound();
+  await store.upsertReview(db, "status", id, trendable, byAccountId);
+}
+
+export async function reviewLink(db: Db, id: string, trendable: boolean, byAccountId: string): Promise<store.AdminTrendingLinkRow> {
+  if (!isId(id) || !(await store.adminLink(db, id))) throw ApiError.notFound();
+  await store.upsertReview(db, "link", id, trendable, byAccountId);
+  return (await store.adminLink(db, id))!;
+}
+
+export async function reviewPublisher(db: Db, id: string, trendable: boolean): Promise<store.PublisherRow> {
+  const row = isId(id) ? await store.reviewPublisher(db, id, trendable) : undefined;
+  if (!row) throw ApiError.notFound();
+  return row;
 }

@@ -1,6 +1,7 @@
 /**
  * SQL for trends. Reads statuses, tags, accounts and preview cards (owned elsewhere) and writes only its own
- * tables (tag_history, trending_tags, trending_statuses, trending_links — migrations/0015_search.sql).
+ * tables (tag_history, trending_tags, trending_statuses, trending_links — migrations/0015_search.sql; the
+ * moderators' review in trend_reviews and trend_publishers — migrations/0024).
  *
  * Ids are time-sortable (milliseconds << 16), so "received in the last N days" is an id range on the primary
  * key: the refresh never scans the whole statuses table.
@@ -108,15 +109,46 @@ export interface TrendingTagRow {
   display_name: string;
 }
 
+// ---- review: what moderators decided (no row: not reviewed, which trends; rejected never does) ----
+
+export type TrendKind = "tag" | "status" | "link";
+
+/** The item's review (true approved, false rejected, null not reviewed), as a column expression. */
+const review = (db: Db, kind: TrendKind, id: string) =>
+  db`(select r.trendable from trend_reviews r where r.kind = ${kind} and r.target_id = ${db.unsafe(id)})`;
+
+/** The host of a card's URL, lower-cased: the publisher it is counted under. */
+const cardDomain = (db: Db) => db`lower(substring(c.url from '^[a-zA-Z][a-zA-Z0-9+.-]*://([^/:?#@]+)'))`;
+/** A link trends unless it was rejected, or it was not reviewed and its publisher was rejected. */
+const linkAllowed = (db: Db) =>
+  db`coalesce(${review(db, "link", "c.id")}, (select p.trendable from trend_publishers p where p.domain = ${cardDomain(db)}), true)`;
+
+export async function upsertReview(db: Db, kind: TrendKind, targetId: string, trendable: boolean, byAccountId: string): Promise<void> {
+  await db`
+    insert into trend_reviews (kind, target_id, trendable, reviewed_by_account_id) values (${kind}, ${targetId}, ${trendable}, ${byAccountId})
+    on conflict (kind, target_id) do update set trendable = excluded.trendable, reviewed_by_account_id = excluded.reviewed_by_account_id, reviewed_at = now()`;
+}
+
+/** Publishers of the links trending now, each known once; a new one is waiting for review. */
+export async function rememberPublishers(db: Db): Promise<void> {
+  await db`
+    insert into trend_publishers (domain, requested_review_at)
+    select distinct ${cardDomain(db)}, now() from trending_links tl join preview_cards c on c.id = tl.preview_card_id
+    where ${cardDomain(db)} is not null
+    on conflict (domain) do nothing`;
+}
+
 export async function trendingTags(db: Db, limit: number, offset: number): Promise<TrendingTagRow[]> {
   return db<TrendingTagRow[]>`
     select t.id, t.name, t.display_name from trending_tags tt join tags t on t.id = tt.tag_id
-    where t.usable order by tt.score desc, t.id limit ${limit} offset ${offset}`;
+    where t.usable and ${review(db, "tag", "t.id")} is not false
+    order by tt.score desc, t.id limit ${limit} offset ${offset}`;
 }
 
 export async function trendingStatusIds(db: Db, limit: number, offset: number): Promise<string[]> {
   const rows = await db<{ status_id: string }[]>`
-    select status_id from trending_statuses order by score desc, status_id desc limit ${limit} offset ${offset}`;
+    select ts.status_id from trending_statuses ts where ${review(db, "status", "ts.status_id")} is not false
+    order by ts.score desc, ts.status_id desc limit ${limit} offset ${offset}`;
   return rows.map((r) => r.status_id);
 }
 
@@ -130,5 +162,81 @@ export async function trendingLinks(db: Db, limit: number, offset: number): Prom
            c.html, c.width, c.height, c.image_url, c.image_description, c.embed_url, c.language, c.published_at,
            c.source, c.expires_at, c.updated_at, tl.history
     from trending_links tl join preview_cards c on c.id = tl.preview_card_id
+    where ${linkAllowed(db)}
     order by tl.score desc, c.id limit ${limit} offset ${offset}`;
+}
+
+// ---- the moderators' lists: everything trending, with its review ----
+
+export interface Reviewed {
+  /** true approved, false rejected, null not reviewed. */
+  review: boolean | null;
+}
+
+export async function adminTrendingTags(db: Db, limit: number, offset: number): Promise<(TrendingTagRow & Reviewed & { usable: boolean })[]> {
+  return db<(TrendingTagRow & Reviewed & { usable: boolean })[]>`
+    select t.id, t.name, t.display_name, t.usable, ${review(db, "tag", "t.id")} as review
+    from trending_tags tt join tags t on t.id = tt.tag_id
+    order by tt.score desc, t.id limit ${limit} offset ${offset}`;
+}
+
+export async function adminTrendingStatuses(db: Db, limit: number, offset: number): Promise<({ status_id: string } & Reviewed)[]> {
+  return db<({ status_id: string } & Reviewed)[]>`
+    select ts.status_id, ${review(db, "status", "ts.status_id")} as review from trending_statuses ts
+    order by ts.score desc, ts.status_id desc limit ${limit} offset ${offset}`;
+}
+
+export interface AdminTrendingLinkRow extends TrendingLinkRow, Reviewed {
+  allowed: boolean;
+}
+
+const LINK_COLUMNS = (db: Db) => db`c.id, c.url, c.title, c.description, c.type, c.author_name, c.author_url, c.provider_name, c.provider_url,
+  c.html, c.width, c.height, c.image_url, c.image_description, c.embed_url, c.language, c.published_at,
+  c.source, c.expires_at, c.updated_at`;
+
+export async function adminTrendingLinks(db: Db, limit: number, offset: number): Promise<AdminTrendingLinkRow[]> {
+  return db<AdminTrendingLinkRow[]>`
+    select ${LINK_COLUMNS(db)}, tl.history, ${review(db, "link", "c.id")} as review, ${linkAllowed(db)} as allowed
+    from trending_links tl join preview_cards c on c.id = tl.preview_card_id
+    order by tl.score desc, c.id limit ${limit} offset ${offset}`;
+}
+
+/** One card as the admin trends list shows it (history empty when it is not trending now). */
+export async function adminLink(db: Db, cardId: string): Promise<AdminTrendingLinkRow | undefined> {
+  const [row] = await db<AdminTrendingLinkRow[]>`
+    select ${LINK_COLUMNS(db)}, coalesce(tl.history, '[]'::jsonb) as history, ${review(db, "link", "c.id")} as review, ${linkAllowed(db)} as allowed
+    from preview_cards c left join trending_links tl on tl.preview_card_id = c.id where c.id = ${cardId}`;
+  return row;
+}
+
+export async function adminTag(db: Db, tagId: string): Promise<(TrendingTagRow & Reviewed & { usable: boolean }) | undefined> {
+  const [row] = await db<(TrendingTagRow & Reviewed & { usable: boolean })[]>`
+    select t.id, t.name, t.display_name, t.usable, ${review(db, "tag", "t.id")} as review from tags t where t.id = ${tagId}`;
+  return row;
+}
+
+export async function statusReview(db: Db, statusId: string): Promise<Reviewed | undefined> {
+  const [row] = await db<Reviewed[]>`select ${review(db, "status", "s.id")} as review from statuses s where s.id = ${statusId} and s.deleted_at is null`;
+  return row;
+}
+
+export interface PublisherRow {
+  id: string;
+  domain: string;
+  trendable: boolean | null;
+  reviewed_at: Date | null;
+  requested_review_at: Date | null;
+}
+
+export async function listPublishers(db: Db, page: { where: unknown; order: unknown; limit: number }): Promise<PublisherRow[]> {
+  return db<PublisherRow[]>`
+    select id, domain, trendable, reviewed_at, requested_review_at from trend_publishers x
+    where ${page.where as never} order by ${page.order as never} limit ${page.limit}`;
+}
+
+export async function reviewPublisher(db: Db, id: string, trendable: boolean): Promise<PublisherRow | undefined> {
+  const [row] = await db<PublisherRow[]>`
+    update trend_publishers set trendable = ${trendable}, reviewed_at = now() where id = ${id}
+    returning id, domain, trendable, reviewed_at, requested_review_at`;
+  return row;
 }

@@ -17,6 +17,11 @@ export interface EnqueueOptions {
   /** A stable id makes enqueueing idempotent: BullMQ ignores a second add with the same id while it exists. */
   jobId?: string;
   priority?: number;
+  /**
+   * Drop the job record as soon as it completes, for high-volume jobs nobody looks back at: keeping the
+   * last day's completed records costs a ZADD and a trim in Redis per job.
+   */
+  forgetWhenDone?: boolean;
 }
 
 export class QueueClient {
@@ -53,7 +58,7 @@ export class QueueClient {
       delay: options.delayMs,
       jobId: options.jobId,
       priority: options.priority,
-      removeOnComplete: job.sensitive ? true : { age: 24 * 3600, count: 5000 },
+      removeOnComplete: job.sensitive || options.forgetWhenDone ? true : { age: 24 * 3600, count: 5000 },
       removeOnFail: { age: 14 * 24 * 3600 },
     };
     const added = await this.queue(job.queue).add(job.name, checked, jobOptions);

@@ -3,7 +3,7 @@
  * registry. Closing waits for in-flight jobs up to a deadline; anything still running then is left to
  * BullMQ's stalled-job check, which hands it to another worker (at-least-once, never lost).
  */
-import { UnrecoverableError, Worker } from "bullmq";
+import { MetricsTime, UnrecoverableError, Worker } from "bullmq";
 import * as v from "valibot";
 import type { AppContext } from "../context";
 import { withTimeout } from "../db";
@@ -50,6 +50,8 @@ export function startWorkers(options: {
         prefix: options.prefix,
         concurrency: concurrencyFor(queueName, options.concurrency),
         autorun: true,
+        // Per-minute completed/failed counts for the admin queue dashboard (Queue.getMetrics); a week of points.
+        metrics: { maxDataPoints: MetricsTime.ONE_WEEK },
       },
     );
     worker.on("failed", (job, error) => {

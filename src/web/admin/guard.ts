@@ -31,7 +31,7 @@ function allowed(web: WebRequest, level: AdminLevel): boolean {
 
 export function adminPage(web: WebRequest, title: string, body: SafeHtml, status?: number): Promise<Response> {
   const admin = allowed(web, "admin");
-  const nav = html`<nav class="admin">${admin ? html`<a href="/admin">Dashboard</a><a href="/admin/queues">Queues</a><a href="/admin/domain_blocks">Domain blocks</a><a href="/admin/settings">Settings</a><a href="/admin/announcements">Announcements</a>` : ""}<a href="/admin/reports">Reports</a><a href="/admin/accounts">Accounts</a></nav>`;
+  const nav = html`<nav class="admin">${admin ? html`<a href="/admin">Dashboard</a><a href="/admin/queues">Queues</a><a href="/admin/domain_blocks">Domain blocks</a><a href="/admin/relays">Relays</a><a href="/admin/settings">Settings</a><a href="/admin/announcements">Announcements</a><a href="/admin/custom_emojis">Custom emojis</a>` : ""}<a href="/admin/reports">Reports</a><a href="/admin/accounts">Accounts</a></nav>`;
   return page(web, { title, status, body: html`${ADMIN_STYLE}${nav}${body}` });
 }
 

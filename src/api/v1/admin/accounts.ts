@@ -47,11 +47,18 @@ const v2Query = v.object({
   permissions: v.optional(v.picklist(["staff"], "must be staff")),
 });
 
+/** An optional id; null or "" (what forms send for "none") mean absent. */
+const idInput = v.pipe(
+  v.nullish(v.union([v.string(), v.number()], "is not an id")),
+  v.transform((x) => (x === null || x === undefined || x === "" ? undefined : String(x))),
+  v.check((s) => s === undefined || admin.isId(s), "is not an id"),
+);
 const actionBody = v.object({
   type: v.picklist(admin.ACTION_TYPES, `must be one of ${admin.ACTION_TYPES.join(", ")}`),
   text: optionalText(5000),
-  report_id: v.optional(v.pipe(v.union([v.string(), v.number()]), v.transform(String), v.check((s: string) => admin.isId(s), "is not an id"))),
-  warning_preset_id: v.optional(v.unknown()),
+  report_id: idInput,
+  warning_preset_id: idInput,
+  // Accepted as Mastodon's; Woolly has no warning e-mail yet, so the strike is recorded either way.
   send_email_notification: v.optional(flag),
 });
 
@@ -100,7 +107,12 @@ export function adminAccountRoutes(context: AppContext) {
     );
 
     r.post("/api/v1/admin/accounts/:id/action", { ...writeAccounts, params: idParams, body: actionBody, summary: "Perform a moderation action" }, async ({ input, caller }) => {
-      await admin.performAction(context.sql, caller.account!, checkedId(input.params.id), { type: input.body.type, text: input.body.text ?? "", reportId: input.body.report_id });
+      await admin.performAction(context.sql, caller.account!, checkedId(input.params.id), {
+        type: input.body.type,
+        text: input.body.text ?? "",
+        reportId: input.body.report_id,
+        warningPresetId: input.body.warning_preset_id,
+      });
       return {};
     });
 

@@ -16,8 +16,23 @@ import { isPollVote, receivePollVote } from "../poll-votes";
 import * as inbound from "./store";
 import type { Inbound, Outcome } from "./types";
 
+// "Followed by a local account?" is asked for every post and rarely changes: a yes is remembered for a few
+// seconds per process. A post arriving just after the last local follower left is then stored, as it would
+// have been a moment earlier; no feed gets it (fan-out reads the follows). A no is always asked again.
+const FOLLOWED_MEMORY_MS = 10_000;
+const followed = new Map<string, number>();
+
+async function hasLocalFollowers(context: AppContext, actorId: string): Promise<boolean> {
+  const at = followed.get(actorId);
+  if (at !== undefined && Date.now() - at < FOLLOWED_MEMORY_MS) return true;
+  if (!(await inbound.hasLocalFollowers(context.sql, actorId))) return false;
+  if (followed.size >= 50_000) followed.clear();
+  followed.set(actorId, Date.now());
+  return true;
+}
+
 async function concernsUs(context: AppContext, actorId: string, note: ParsedNote): Promise<boolean> {
-  if (await inbound.hasLocalFollowers(context.sql, actorId)) return true;
+  if (await hasLocalFollowers(context, actorId)) return true;
   if ((await inbound.localAccountsByUris(context.sql, [...new Set([...note.mentions, ...note.audience])])).length > 0) return true;
   if (note.inReplyTo && (await inbound.statusByUri(context.sql, note.inReplyTo))) return true;
   return false;

@@ -5,14 +5,16 @@
  * without that alias anyone could steal followers. Following the new account goes through the graph service,
  * so it is a request (a Follow delivered to the new server) like any follow of a remote account.
  *
- * Not kept: the old account's "moved to" mark (accounts has no column for it yet), so the API does not show
- * `moved` on it.
+ * The old account is marked as moved (accounts.moved_to_account_id, migration 0023) before its followers
+ * move, so the API shows `moved` on it (api/entities/account.ts) even when no local account followed it.
+ * Moving a local account away is out of scope.
  */
 import { log } from "../../../infra/log";
 import { follow, unfollow } from "../../graph/service";
 import { fetchActivityJson } from "../fetch";
 import { fetchRemoteActor } from "../remote-accounts";
 import { objectId } from "../remote-statuses";
+import { setMovedTo } from "../store";
 import * as inbound from "./store";
 import type { Inbound, Outcome } from "./types";
 
@@ -27,6 +29,7 @@ export async function handleMove({ context, activity, actor }: Inbound): Promise
   const aliases = (Array.isArray(fetched.json.alsoKnownAs) ? fetched.json.alsoKnownAs : [fetched.json.alsoKnownAs]).map((a) => objectId(a));
   if (!aliases.includes(actor.uri)) return "ignored: the new account does not name the old one as an alias";
   const target = await fetchRemoteActor(context, targetUri);
+  await setMovedTo(context.sql, actor.id, target.id);
   let moved = 0;
   for (const followerId of await inbound.localFollowersOf(context.sql, actor.id, MAX_FOLLOWERS_MOVED)) {
     try {

@@ -124,3 +124,9 @@ export async function insertSilentMentions(db: Db, statusId: string, accountIds:
     insert into mentions (status_id, account_id, silent)
     select ${statusId}, unnest(${accountIds}::bigint[]), true on conflict do nothing`;
 }
+
+/** Whether an account is local (domain null); undefined when there is no such account. */
+export async function isLocalAccountId(db: Db, id: string): Promise<boolean | undefined> {
+  const [row] = await db<{ local: boolean }[]>`select domain is null as local from accounts where id = ${id}`;
+  return row?.local;
+}

@@ -8,6 +8,7 @@
  * only change is its vote counts just updates the poll (no edit, no "edited" mark), which is how remote
  * polls keep their tallies current.
  */
+import { storeRemoteEmojis } from "../../custom-emojis/service";
 import { publishEvent } from "../../events/publish";
 import * as statuses from "../../statuses/store";
 import { mentionedAccountIds, NOTE_TYPES, parseNote, sameHost, typeOf } from "../remote-statuses";
@@ -25,6 +26,7 @@ export async function handleUpdateNote({ context, activity, actor }: Inbound): P
   if (existing.account_id !== actor.id || existing.local) return "ignored: status not the actor's";
 
   const mentionIds = (await mentionedAccountIds(context, note.mentions)).filter((id) => id !== actor.id);
+  if (note.emojis.length > 0 && actor.domain) await storeRemoteEmojis(context, actor.domain, note.emojis);
   const significant = await context.sql.begin(async (tx) => {
     const status = await statuses.findLiveForUpdate(tx, existing.id);
     if (!status) return false;
