@@ -7,7 +7,11 @@
  * The server is the web app (buildWebApp, as `woolly web` serves it) in a child process (this file with
  * --serve) that also answers its render count on a control port, so the count is the server's own.
  *
- *   bun run bench:fetch-burst [--duration 15] [--connections 1000]
+ *   bun run bench:fetch-burst [--duration 15] [--connections 1000] [--role]
+ *
+ * --role: serve with the real `woolly web` role from source instead (bun src/main.ts web), so WEB_CONCURRENCY
+ * (threads on the port, see src/cli/roles/web-threads.ts) applies; the render count is then not reported
+ * (each thread has its own render cache and no control port).
  */
 import { parseArgs } from "node:util";
 import postgres from "postgres";
@@ -30,6 +34,7 @@ const { values } = parseArgs({
     control: { type: "string" },
     duration: { type: "string" },
     connections: { type: "string" },
+    role: { type: "boolean" },
   },
 });
 const DURATION = Number(values.duration ?? 15);
@@ -84,16 +89,27 @@ const { statusId } = await postStatus(context, await findLocalAccount(context.sq
 
 port = await freePort();
 const controlPort = await freePort();
-const server = Bun.spawn(["bun", import.meta.path, "--serve", String(port), "--control", String(controlPort)], { cwd: ROOT, env: ENV, stdout: "pipe", stderr: "inherit" });
-const reader = server.stdout.getReader();
-for (let text = ""; !text.includes("ready"); ) {
-  const { value, done } = await reader.read();
-  if (done) throw new Error("the server exited");
-  text += new TextDecoder().decode(value);
+const server = values.role
+  ? Bun.spawn(["bun", "src/main.ts", "web", "--port", String(port)], { cwd: ROOT, env: ENV, stdout: "pipe", stderr: "inherit" })
+  : Bun.spawn(["bun", import.meta.path, "--serve", String(port), "--control", String(controlPort)], { cwd: ROOT, env: ENV, stdout: "pipe", stderr: "inherit" });
+if (values.role) {
+  for (let i = 0; !(await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok; i++) {
+    if (i > 300) throw new Error("woolly web did not come up");
+    await Bun.sleep(100);
+  }
+  await Bun.sleep(2000); // the main thread answers first; the other web threads join within about a second
+} else {
+  const reader = server.stdout.getReader();
+  for (let text = ""; !text.includes("ready"); ) {
+    const { value, done } = await reader.read();
+    if (done) throw new Error("the server exited");
+    text += new TextDecoder().decode(value);
+  }
 }
 const base = `http://127.0.0.1:${port}`;
 const path = `/@${author.username}/${statusId}`;
-const renders = async () => ((await (await fetch(`http://127.0.0.1:${controlPort}/`)).json()) as { renders: number }).renders;
+const renders = async () =>
+  values.role ? NaN : ((await (await fetch(`http://127.0.0.1:${controlPort}/`)).json()) as { renders: number }).renders;
 
 // Both faces answer as expected before the load.
 const asJson = await fetch(`${base}${path}`, { headers: { accept: "application/activity+json" } });
@@ -129,9 +145,10 @@ const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(raw)?.[1] ?? NaN);
 const errors = /Socket errors:.*/.exec(raw)?.[0] ?? "no socket errors";
 const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(raw)?.[1] ?? 0);
 console.log(raw);
-console.log(`GET ${path}, half activity+json / half HTML, wrk -t1 -c${CONNECTIONS} -d${DURATION}s`);
+console.log(`GET ${path}, half activity+json / half HTML, wrk -t1 -c${CONNECTIONS} -d${DURATION}s` + (values.role ? `, woolly web (WEB_CONCURRENCY=${process.env.WEB_CONCURRENCY ?? "default"})` : ""));
 console.log(`${rps.toFixed(0)} req/s (÷ 10,000 = ${(rps / 10_000).toFixed(2)}), p50 ${latency("50").toFixed(2)} ms, p99 ${latency("99").toFixed(2)} ms (÷ 50 ms = ${(latency("99") / 50).toFixed(2)}), non-2xx ${non2xx}, ${errors}`);
-console.log(`renders: ${rendersBefore} before the load (one per representation), ${rendersAfter - rendersBefore} during ${DURATION} s of load`);
+if (values.role) console.log("renders: not reported with --role (each web thread has its own render cache)");
+else console.log(`renders: ${rendersBefore} before the load (one per representation), ${rendersAfter - rendersBefore} during ${DURATION} s of load`);
 server.kill();
 await context.queues.close();
 context.redis.disconnect();

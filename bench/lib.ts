@@ -18,6 +18,8 @@ export function env(extra: Record<string, string> = {}): Record<string, string> 
     SECRET_KEY_BASE: process.env.SECRET_KEY_BASE ?? "be7c".repeat(32),
     DATABASE_URL,
     REDIS_URL,
+    // Threads serving the web port (default: one per CPU); set it to compare, e.g. WEB_CONCURRENCY=1.
+    ...(process.env.WEB_CONCURRENCY ? { WEB_CONCURRENCY: process.env.WEB_CONCURRENCY } : {}),
     ...extra,
   };
 }

@@ -15,7 +15,7 @@
  *   names the method, the group's peak RSS (sampled every second) and the kernel's own peak and limit hits.
  * - Drift: lag p50/p99 and home p99 per minute of the run (by the minute each Announce was sent), printed as a
  *   table at the end; a progress line goes to stderr every minute meanwhile. Relay throttle drops (woolly's
- *   per-relay limit, default 3,000/min) are read from woolly's /metrics.
+ *   per-relay limit, default 6,000/min) are read from woolly's /metrics.
  *
  *   bun run bench:relay-firehose --duration 600        (the issue's 10 minutes: the documented run)
  *   bun run bench:relay-firehose --duration 120        (a quick look)

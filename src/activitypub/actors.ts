@@ -9,8 +9,8 @@
 import { Elysia } from "elysia";
 import { findVisibleLocalAccount, type LocalAccountRow } from "../features/accounts/service";
 import { instanceActorUri, instanceKeys } from "../features/federation/instance-actor";
-import { announceActivity, createActivity, NOTE_CONTEXT, renderNoteObject, withContext } from "../features/federation/activities";
-import { loadStatuses } from "../features/federation/outbound";
+import { NOTE_CONTEXT, renderNoteObject, withContext } from "../features/federation/activities";
+import { loadStatuses, outboxActivities } from "../features/federation/outbound";
 import { outboxIds, pinnedIds } from "../features/federation/outbound-store";
 import { objectVersion } from "../features/federation/outbound-versions";
 import { followUris } from "../features/federation/store";
@@ -80,27 +80,7 @@ export function actorRoutes(context: AppContext) {
 
   const outboxPage = async (account: LocalAccountRow, id: string, maxId: string | null) => {
     const ids = await outboxIds(context.sql, account.id, maxId, OUTBOX_PAGE_SIZE);
-    const loaded = await loadStatuses(context, ids);
-    const originals = await loadStatuses(context, [...loaded.values()].map((s) => s.row.reblog_of_id).filter((x): x is string => x !== null));
-    const items = ids.flatMap((sid) => {
-      const status = loaded.get(sid);
-      if (!status) return [];
-      if (!status.row.reblog_of_id) {
-        const { "@context": _context, ...create } = createActivity(context.config, status.note);
-        return [create];
-      }
-      const original = originals.get(status.row.reblog_of_id);
-      if (!original) return [];
-      const { "@context": _context, ...announce } = announceActivity({
-        uri: status.row.uri,
-        visibility: status.row.visibility,
-        createdAt: status.row.created_at,
-        actorUri: account.uri,
-        originalUri: original.row.uri,
-        originalAuthorUri: original.row.author_uri,
-      });
-      return [announce];
-    });
+    const items = await outboxActivities(context, account.uri, ids);
     const last = ids.at(-1);
     return withContext(NOTE_CONTEXT, {
       id: `${id}?page=true${maxId ? `&max_id=${maxId}` : ""}`,

@@ -21,7 +21,7 @@ import { isRefusedHostRemembered } from "./refused-hosts";
 import { readSignature, verifiedKey } from "./signed-request";
 import { markAvailable, unavailableHosts } from "../features/federation/failure-tracker";
 import { takeRelayedActivity } from "../features/relays/inbound";
-import { verifyForwardedActivity } from "./ld-signatures";
+import { verifyForwardedActivity } from "../features/federation/ld-signatures";
 
 /** Mastodon's MAX_JSON_SIZE. */
 export const MAX_INBOX_BYTES = 1024 * 1024;

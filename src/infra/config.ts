@@ -99,7 +99,8 @@ export interface Config {
   redis: { url: string; namespace: string };
   worker: { concurrency: number };
   /** Threads serving the web port in `woolly web` and `woolly all` (cli/roles/web-threads.ts); 1 = the main thread only. */
-  webConcurrency: number;
+  /** Threads serving the web port; undefined when WEB_CONCURRENCY is unset (the role's default applies). */
+  webConcurrency: number | undefined;
 
   smtp: {
     server?: string;
@@ -335,8 +336,8 @@ export function loadConfig(env: Env = process.env): Config {
     },
     redis: { url: redisUrl(env), namespace: str(env, "REDIS_NAMESPACE", "")! },
     worker: { concurrency: int(env, "WORKER_CONCURRENCY", int(env, "SIDEKIQ_CONCURRENCY", 5, 1, 1000), 1, 1000) },
-    // One thread per CPU by default, as Puma sizes its workers; each thread has its own DB_POOL.
-    webConcurrency: int(env, "WEB_CONCURRENCY", Math.max(1, navigator.hardwareConcurrency || 1), 1, 256),
+    // Unset: the role decides (src/cli/roles/web-threads.ts defaultWebThreads). Each thread has its own DB_POOL.
+    webConcurrency: raw(env, "WEB_CONCURRENCY") === undefined ? undefined : int(env, "WEB_CONCURRENCY", 1, 1, 256),
     smtp: {
       server: raw(env, "SMTP_SERVER"),
       port: smtpPort,

@@ -1,5 +1,5 @@
 /**
- * Linked Data Signatures (RsaSignature2017; issues 6 and 9): src/activitypub/ld-signatures.ts against
+ * Linked Data Signatures (RsaSignature2017; issues 6 and 9): src/features/federation/ld-signatures.ts against
  * Fedify's own LD signer / verifier, hostile documents, and the relay flow with a relay written with Fedify on
  * loopback (test/helpers/fedify-peer.ts): `ld_relay` is the relay, `ld_author` writes the posts it forwards,
  * `ld_fwd` is an ordinary server's actor forwarding someone else's activity to a local user.
@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { signJsonLd, verifyJsonLd } from "@fedify/fedify";
 import { getDocumentLoader } from "@fedify/vocab-runtime";
 import { buildWebApp } from "../../src/api/app";
-import { ldHash, MAX_LD_NODES, signIfDistributable, signLdDocument, verifyForwardedActivity, verifyLdSignature, type LdKeyLookup } from "../../src/activitypub/ld-signatures";
+import { ldHash, MAX_LD_NODES, signIfDistributable, signLdDocument, verifyForwardedActivity, verifyLdSignature, type LdKeyLookup } from "../../src/features/federation/ld-signatures";
 import { createActivity } from "../../src/features/federation/activities";
 import { loadStatus } from "../../src/features/federation/outbound";
 import { addRelay, forgetRelayCache } from "../../src/features/relays/service";

@@ -147,10 +147,11 @@ describe("MEDIA_FETCH_FOLLOWED", () => {
     try {
       expect(off.config.mediaFetchFollowed).toBe(false);
       const { media, path } = await ingest(await remoteAuthor(true), off);
-      // The subscriber ran (its completed record) and decided nothing: no warm job was ever enqueued.
+      // The subscriber ran (inside its event's group job, which leaves its done-mark in this namespace) and
+      // decided nothing: no warm job was ever enqueued.
       const planned = await eventually(
-        async () => (await off.queues.queue("default").getCompleted()).filter((j) => j.name === "media.plan_eager" && j.data.statusId === media.status_id),
-        (jobs) => jobs.length > 0,
+        async () => off.redis.keys(`${off.config.redis.namespace}:event-done:*:media.plan_eager`),
+        (keys) => keys.length > 0,
       );
       expect(planned.length).toBe(1);
       expect((await off.queues.queue("pull").getJobs()).filter((j) => j.name === "media.warm_remote")).toEqual([]);

@@ -103,10 +103,10 @@ describe("queue rates per minute", () => {
     const server = buildWebApp(context).listen({ port: 0, hostname: "127.0.0.1" });
     try {
       const base = `http://127.0.0.1:${server.server!.port}`;
-      await makeTestUser(context, "op_admin", { role: "Admin" });
-      const browser = new HttpBrowser(base, { email: "op_admin@example.com", password: TEST_PASSWORD });
+      await makeTestUser(context, "op_rates_admin", { role: "Admin" });
+      const browser = new HttpBrowser(base, { email: "op_rates_admin@example.com", password: TEST_PASSWORD });
       const form = await (await browser.request("/auth/sign_in")).text();
-      expect((await browser.post("/auth/sign_in", { ...hiddenFields(form), email: "op_admin@example.com", password: TEST_PASSWORD })).status).toBe(303);
+      expect((await browser.post("/auth/sign_in", { ...hiddenFields(form), email: "op_rates_admin@example.com", password: TEST_PASSWORD })).status).toBe(303);
       const page = await (await browser.request("/admin/queues")).text();
       const row = page.match(/<figure class="rates" data-queue="mailers"[\s\S]*?<\/figure>/)![0];
       expect(row).toContain('<span class="completed-hour">5</span> completed, <span class="failed-hour">2</span> failed');
@@ -124,7 +124,7 @@ describe("queue rates per minute", () => {
       const base = `http://127.0.0.1:${server.server!.port}`;
       const page = await (await chromium.newContext({ viewport: { width: 390, height: 844 }, isMobile: true })).newPage();
       await page.goto(`${base}/admin/queues`);
-      await page.fill("#email", "op_admin@example.com");
+      await page.fill("#email", "op_rates_admin@example.com");
       await page.fill("#password", TEST_PASSWORD);
       await page.click("button[type=submit]:has-text('Sign in')");
       await page.waitForURL(`${base}/admin/queues`);

@@ -211,7 +211,9 @@ describe("scheduled statuses", () => {
     expect(scheduled.json.media_attachments.map((m: any) => m.id)).toEqual([mediaId]);
     expect((await post("st_carol", { status: "steal", media_ids: [mediaId] })).status).toBe(422);
 
-    await context.sql`update scheduled_statuses set scheduled_at = now() where id = ${scheduled.json.id}`;
+    // A second in the past: Postgres's now() has microseconds, the job's JS clock only milliseconds, so "now"
+    // could still lie (by under a millisecond) in the job's future.
+    await context.sql`update scheduled_statuses set scheduled_at = now() - interval '1 second' where id = ${scheduled.json.id}`;
     await publishScheduledJob.handler({}, { ...context, jobId: "test", attempt: 1 });
     const [row] = await context.sql<{ status_id: string | null; scheduled_status_id: string | null }[]>`
       select status_id::text, scheduled_status_id::text from media_attachments where id = ${mediaId}`;

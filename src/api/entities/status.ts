@@ -271,7 +271,8 @@ class Parts {
       created_at: row.created_at.toISOString(),
       in_reply_to_id: row.in_reply_to_id,
       in_reply_to_account_id: row.in_reply_to_account_id,
-      sensitive: row.sensitive,
+      // Mastodon: an account a moderator marked sensitive has every post shown as sensitive — except to itself.
+      sensitive: row.sensitive || (row.author_sensitized && viewer?.id !== row.account_id),
       spoiler_text: row.spoiler_text,
       visibility: row.visibility,
       language: row.language,

@@ -4,10 +4,10 @@ import { startWorkers } from "../../infra/queues/worker";
 import { startScheduler } from "../../scheduler/scheduler";
 import { buildStreamingApp, createStreamingHub } from "../../streaming/app";
 import { intFlag, type Command } from "../command";
-import { boot, readConfig } from "../boot";
+import { boot } from "../boot";
 import { runUntilSignal } from "../lifecycle";
 import { listen } from "./serve";
-import { serveWebPort, startWebThreads } from "./web-threads";
+import { serveWebPort } from "./web-threads";
 
 export const allCommand: Command = {
   name: "all",
@@ -28,12 +28,10 @@ export const allCommand: Command = {
   async run({ values }) {
     const port = intFlag(values.port, "port", 0, 65535);
     const streamingPort = intFlag(values["streaming-port"], "streaming-port", 0, 65535);
-    const config = readConfig("all");
-    // WEB_CONCURRENCY threads serve the web port (cli/roles/web-threads.ts); the extra ones boot alongside.
-    const threads = startWebThreads(config, "all");
     // The one-process mode migrates by itself: the advisory lock makes that safe even if a second copy starts.
-    const booted = await boot("all", values["no-migrate"] ? "require" : "apply", config);
+    const booted = await boot("all", values["no-migrate"] ? "require" : "apply");
     const { context } = booted;
+    const { config } = context;
     const bind = (values.bind as string) ?? config.bind;
 
     const workers = startWorkers({
@@ -51,8 +49,8 @@ export const allCommand: Command = {
     const effectiveStreamingPort = streamingPort ?? config.streamingPort;
     // The streaming port first: once the web port answers, everything does (the web threads take a moment).
     const streaming = effectiveStreamingPort === 0 ? [] : [listen(buildStreamingApp(context, hub), "streaming", bind, effectiveStreamingPort)];
-    // Each extra web thread has a hub of its own.
-    const web = await serveWebPort(context, threads, { bind, port: port ?? config.port, hub });
+    // WEB_CONCURRENCY threads serve the web port (cli/roles/web-threads.ts); each extra one has a hub of its own.
+    const web = await serveWebPort(context, { role: "all", bind, port: port ?? config.port, hub });
     const steps = [{ name: "streaming clients", stop: () => hub.close() }, ...web, ...streaming];
 
     return runUntilSignal(

@@ -5,9 +5,8 @@
  * and, in `woolly all`, its own streaming hub (one Redis subscriber; presence is shared through Redis).
  * It serves the web port next to the main thread's server with SO_REUSEPORT.
  *
- * Two steps, driven by the main thread: boot (connections, the app) as soon as the thread exists, in
- * parallel with the main thread's own boot and migrations; listen only when told, once the main thread
- * listens. Migrations are the main thread's business ("ignore" here).
+ * Two steps, driven by the main thread: boot (connections, the app) as soon as the thread exists, then
+ * listen when told, on the port the main thread got. Migrations are the main thread's business ("ignore").
  *
  * Must stay an entry point of the compiled binary: scripts/build.ts lists it next to src/main.ts.
  */

@@ -10,19 +10,20 @@
  * streaming port stay on the main thread only.
  *
  * What each thread keeps in memory is already safe to keep per process: sign-in and filter caches are
- * emptied by Postgres NOTIFY, render caches are keyed by versions, streaming presence lives in Redis.
+ * emptied by Postgres NOTIFY (a write through one thread empties its own at once, the others' when the
+ * NOTIFY arrives, as between web processes), render caches are keyed by versions, streaming presence
+ * lives in Redis.
  * Known per-thread differences: the streaming connection limits per token / address count per thread, and
  * /metrics on the web port reports the thread that answered the scrape.
  */
 import { Worker } from "node:worker_threads";
-import type { Config } from "../../infra/config";
 import type { AppContext } from "../../infra/context";
 import { configureLog, log } from "../../infra/log";
 import type { StreamingHub } from "../../streaming/hub";
 import { oneLine } from "../boot";
 import { CliError, EXIT_FAILURE } from "../command";
 import type { StopStep } from "../lifecycle";
-import { listen, type Listening } from "./serve";
+import { listen } from "./serve";
 import { webPortApp } from "./web-port";
 
 /** What a thread is told at start (worker_threads workerData). */
@@ -53,57 +54,66 @@ class WebThread {
   private exited = false;
   private stopping = false;
   private readonly exit: Promise<void>;
+  /** Messages as they come, kept from the start: a thread may be ready before anyone waits for it. */
+  private readonly received: WebThreadMessage[] = [];
+  private readonly waiting = new Set<() => void>();
 
   constructor(readonly data: WebThreadData) {
     const env = Object.fromEntries(Object.entries(process.env).filter((e): e is [string, string] => e[1] !== undefined));
     this.worker = new Worker(threadEntry(), { workerData: data, env, name: `web-${data.thread}` });
     this.exit = new Promise((resolve) => this.worker.once("exit", () => resolve()));
-    void this.exit.then(() => (this.exited = true));
+    this.worker.on("message", (message: WebThreadMessage) => {
+      this.received.push(message);
+      for (const wake of this.waiting) wake();
+    });
     // Once serving, a thread only ends when told to; anything else is a bug worth a loud line (the other
     // threads keep serving the port).
-    this.worker.on("error", (error: unknown) => log.error("web thread failed", { thread: data.thread, error: oneLine(error) }));
-    void this.exit.then(() => this.stopping || log.error("web thread exited", { thread: data.thread }));
+    this.worker.on("error", (error: unknown) => {
+      this.received.push({ type: "failed", message: `web thread failed: ${oneLine(error)}`, exitCode: EXIT_FAILURE });
+      for (const wake of this.waiting) wake();
+      if (!this.stopping) log.error("web thread failed", { thread: data.thread, error: oneLine(error) });
+    });
+    void this.exit.then(() => {
+      this.exited = true;
+      for (const wake of this.waiting) wake();
+      if (!this.stopping) log.error("web thread exited", { thread: data.thread });
+    });
   }
 
-  /** The next message of `type`; rejects with a CliError if the thread fails, dies, or time runs out. */
-  private expect(type: "ready" | "listening", deadline: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => finish(new CliError(`web thread ${this.data.thread} did not start in time`)), Math.max(deadline - Date.now(), 0));
-      const finish = (error?: CliError) => {
-        clearTimeout(timer);
-        this.worker.off("message", onMessage);
-        this.worker.off("error", onError);
-        if (error) reject(error);
-        else resolve();
-      };
-      const onMessage = (message: WebThreadMessage) => {
-        if (message.type === type) finish();
-        else if (message.type === "failed") finish(new CliError(message.message, message.exitCode));
-      };
-      const onError = (error: unknown) => finish(new CliError(`web thread failed: ${oneLine(error)}`, EXIT_FAILURE));
-      this.worker.on("message", onMessage);
-      this.worker.on("error", onError);
-      void this.exit.then(() => finish(new CliError("web thread exited while starting", EXIT_FAILURE)));
-    });
+  /** Until a message of `type` has come (true), or the thread failed, exited or time ran out (a CliError). */
+  private async until(type: WebThreadMessage["type"], deadline: number): Promise<void> {
+    for (;;) {
+      if (this.received.some((m) => m.type === type)) return;
+      const failure = this.received.find((m) => m.type === "failed");
+      if (failure?.type === "failed") throw new CliError(failure.message, failure.exitCode);
+      if (this.exited) throw new CliError(`web thread ${this.data.thread} exited while starting`);
+      if (Date.now() >= deadline) throw new CliError(`web thread ${this.data.thread} did not start in time`);
+      await new Promise<void>((resolve) => {
+        const wake = () => {
+          clearTimeout(timer);
+          this.waiting.delete(wake);
+          resolve();
+        };
+        const timer = Number.isFinite(deadline) ? setTimeout(wake, Math.max(deadline - Date.now(), 0)) : undefined;
+        this.waiting.add(wake);
+      });
+    }
   }
 
   /** Wait until booted, then listen on the main thread's port. */
   async serve(bind: string, port: number, deadline: number): Promise<void> {
-    await this.expect("ready", deadline);
+    await this.until("ready", deadline);
     this.worker.postMessage({ type: "listen", bind, port } satisfies WebThreadCommand);
-    await this.expect("listening", deadline);
+    await this.until("listening", deadline);
   }
 
   /** Ask the thread to stop (it drains its requests and closes its pools), then end it. */
   async stop(): Promise<void> {
     this.stopping = true;
     if (this.exited) return;
-    const stopped = new Promise<void>((resolve) => {
-      this.worker.on("message", (message: WebThreadMessage) => message.type === "stopped" && resolve());
-      void this.exit.then(() => resolve());
-    });
     this.worker.postMessage({ type: "stop" } satisfies WebThreadCommand);
-    await stopped;
+    // No deadline of its own: runUntilSignal bounds every step, and the process exits after it.
+    await this.until("stopped", Number.POSITIVE_INFINITY).catch(() => {});
     await this.terminate();
   }
 
@@ -113,23 +123,8 @@ class WebThread {
   }
 }
 
-/** The extra threads of a role, started (booting) before the main thread's own boot. */
-export interface WebThreads {
-  role: "web" | "all";
-  threads: WebThread[];
-}
-
-/**
- * Start WEB_CONCURRENCY - 1 extra threads now: they load the code and open their connections in parallel
- * with the main thread's boot (and migrations in `all`), and listen only when serveWebPort says so.
- */
-export function startWebThreads(config: Config, role: "web" | "all"): WebThreads {
-  const threads: WebThread[] = [];
-  for (let i = 1; i < config.webConcurrency; i++) threads.push(new WebThread({ role, thread: i, streaming: role === "all" }));
-  return { role, threads };
-}
-
 export interface WebPortOptions {
+  role: "web" | "all";
   bind: string;
   port: number;
   /** `woolly all`: the main thread's hub; the streaming API is mounted on the web port of every thread. */
@@ -137,28 +132,35 @@ export interface WebPortOptions {
 }
 
 /**
- * Serve the web port: the main thread listens first (a port taken fails here, with today's message; /health
- * answers as early as before), then each extra thread, once booted, on the port it got. If a thread fails,
- * all are ended and its error is thrown (the same one-line CliError). Returns the stop steps: extra
- * threads, then the main thread's server.
+ * Serve the web port: the main thread listens first (a port taken fails here, with today's message), then
+ * the extra threads start and, once booted, listen on the port it got. They start only now so that they
+ * do not compete for the CPU with the main thread's start-up: /health answers as early as with one thread
+ * (cold start), and the others join within about a second. If a thread fails, all are ended and its
+ * error is thrown (the same one-line CliError). Returns the stop steps: extra threads, then the main
+ * thread's server.
  */
-export async function serveWebPort(context: AppContext, extra: WebThreads, options: WebPortOptions): Promise<StopStep[]> {
+/**
+ * Without WEB_CONCURRENCY: `woolly web` serves with one thread per CPU (as Puma sizes its workers), `woolly
+ * all` with one — the laptop mode keeps its idle memory small (each thread is a Postgres pool, Redis clients
+ * and a JS heap, ~35 MiB), and on a 2-core box shared with Postgres a second thread bought ~7 % throughput at
+ * a worse p99 (docs/benchmarks.md, "Web threads").
+ */
+export function defaultWebThreads(role: string): number {
+  return role === "all" ? 1 : Math.max(1, navigator.hardwareConcurrency || 1);
+}
+
+export async function serveWebPort(context: AppContext, options: WebPortOptions): Promise<StopStep[]> {
   const { config } = context;
-  const { threads } = extra;
-  const count = threads.length + 1;
-  const endAll = () => Promise.all(threads.map((t) => t.terminate().catch(() => {})));
+  const count = config.webConcurrency ?? defaultWebThreads(options.role);
   // With several threads every log line says which one wrote it (the main thread is 0).
-  if (count > 1) configureLog(config.logLevel, { role: extra.role, pid: process.pid, thread: 0 });
-  let server: Listening;
-  try {
-    server = listen(webPortApp(context, options.hub), "web", options.bind, options.port, count > 1 ? { reusePort: true } : {});
-  } catch (error) {
-    await endAll();
-    throw error;
-  }
+  if (count > 1) configureLog(config.logLevel, { role: options.role, pid: process.pid, thread: 0 });
+  const server = listen(webPortApp(context, options.hub), "web", options.bind, options.port, count > 1 ? { reusePort: true } : {});
+  const signals = holdSignals();
+  const threads: WebThread[] = [];
+  for (let i = 1; i < count; i++) threads.push(new WebThread({ role: options.role, thread: i, streaming: options.hub !== undefined }));
+  const endAll = () => Promise.all(threads.map((t) => t.terminate().catch(() => {})));
   // Each thread's start-up is bounded by its own Postgres and Redis deadlines; this only guards against a hang.
   const deadline = Date.now() + config.db.connectTimeoutSeconds * 1000 + 30_000;
-  const signals = holdSignals();
   const results = await Promise.allSettled(threads.map((t) => t.serve(options.bind, server.port, deadline)));
   const held = signals.release();
   const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
@@ -175,7 +177,7 @@ export async function serveWebPort(context: AppContext, extra: WebThreads, optio
 }
 
 /**
- * The main thread already answers on the port while the extra threads start (about a second), but the
+ * The main thread already answers on the port while the extra threads finish starting, but the
  * role installs its SIGTERM handling (runUntilSignal) only once this returns: a SIGTERM in between would
  * kill the process without a clean stop. So a signal that comes meanwhile is held, and raised again just
  * after start-up, when the role's handler is in place (a second one exits at once, as in lifecycle.ts).

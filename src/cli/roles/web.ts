@@ -1,7 +1,7 @@
 import { intFlag, type Command } from "../command";
-import { boot, readConfig } from "../boot";
+import { boot } from "../boot";
 import { runUntilSignal } from "../lifecycle";
-import { serveWebPort, startWebThreads } from "./web-threads";
+import { serveWebPort } from "./web-threads";
 
 export const webCommand: Command = {
   name: "web",
@@ -11,11 +11,10 @@ export const webCommand: Command = {
   optionHelp: { port: "port to listen on (default PORT or 3000)", bind: "address to bind (default BIND or 127.0.0.1)" },
   async run({ values }) {
     const port = intFlag(values.port, "port", 0, 65535);
-    const config = readConfig("web");
-    // WEB_CONCURRENCY threads serve the port (cli/roles/web-threads.ts); the extra ones boot alongside.
-    const threads = startWebThreads(config, "web");
-    const booted = await boot("web", "require", config);
-    const web = await serveWebPort(booted.context, threads, { bind: (values.bind as string) ?? config.bind, port: port ?? config.port });
+    const booted = await boot("web", "require");
+    const { config } = booted.context;
+    // WEB_CONCURRENCY threads serve the port (cli/roles/web-threads.ts).
+    const web = await serveWebPort(booted.context, { role: "web", bind: (values.bind as string) ?? config.bind, port: port ?? config.port });
     return runUntilSignal([...web, { name: "connections", stop: booted.close }], config.shutdownTimeoutMs);
   },
 };

@@ -9,8 +9,8 @@
  * it done and does nothing (the file of a build that lost that race is deleted).
  */
 import { findLocalAccount } from "../accounts/service";
-import { announceActivity, createActivity, NOTE_CONTEXT, withContext } from "../federation/activities";
-import { loadStatuses } from "../federation/outbound";
+import { NOTE_CONTEXT, withContext } from "../federation/activities";
+import { outboxActivities } from "../federation/outbound";
 import { renderPerson } from "../federation/outbound-actor";
 import { deleteQuietly } from "../media/service";
 import { getSetting } from "../settings/service";
@@ -50,28 +50,7 @@ export async function archiveFiles(context: AppContext, accountId: string): Prom
   for (let before: string | null = null; ; ) {
     const ids = await store.statusIdsPage(context.sql, account.id, before, PAGE);
     if (ids.length === 0) break;
-    const loaded = await loadStatuses(context, ids);
-    const originals = await loadStatuses(context, [...loaded.values()].map((s) => s.row.reblog_of_id).filter((x): x is string => x !== null));
-    for (const id of ids) {
-      const status = loaded.get(id);
-      if (!status) continue;
-      if (!status.row.reblog_of_id) {
-        const { "@context": _c, ...create } = createActivity(config, status.note);
-        activities.push(create);
-        continue;
-      }
-      const original = originals.get(status.row.reblog_of_id);
-      if (!original) continue;
-      const { "@context": _c, ...announce } = announceActivity({
-        uri: status.row.uri,
-        visibility: status.row.visibility,
-        createdAt: status.row.created_at,
-        actorUri: account.uri,
-        originalUri: original.row.uri,
-        originalAuthorUri: original.row.author_uri,
-      });
-      activities.push(announce);
-    }
+    activities.push(...(await outboxActivities(context, account.uri, ids)));
     before = ids[ids.length - 1]!;
     if (ids.length < PAGE) break;
   }

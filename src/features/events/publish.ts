@@ -14,9 +14,9 @@
  * The subscribers of a group run in-process one after the other, each guarded by its own mark (Redis
  * `event-done:<eventId>:<subscriber>`, a day, set only after it succeeded; the marks of one run are written
  * together, when it ends or before a hand-over): a group that runs again (retry, stalled job) runs only the
- * subscribers not yet done; after a worker killed mid-group, the whole group again. A subscriber that throws does not fail
- * the group: it continues in a job of its own (its name, its retry policy and backoff, this try counted), so a
- * slow or failing subscriber still retries on its own without re-running the others. The trade: within one
+ * subscribers not yet done; after a worker killed mid-group, the whole group again. A subscriber that throws
+ * does not fail the group: it continues in a job of its own (its name, its retry policy and backoff, this try
+ * counted), so a slow or failing subscriber still retries on its own without re-running the others. The trade: within one
  * event and queue a slow subscriber delays the ones after it by one run (never by its retries) — all of them
  * are local database and Redis work; anything talking to other servers is a job of its own, enqueued by them.
  *
@@ -32,7 +32,7 @@ import { recordJob } from "../../infra/metrics";
 import { defineJob, type JobContext, type JobDefinition } from "../../infra/queues/registry";
 import type { QueueName } from "../../infra/queues/names";
 import { SUBSCRIBERS } from "../../events";
-import { findLive, type StatusRow } from "../statuses/store";
+import { statusFacts, type StatusFacts } from "./store";
 import type { DomainEvent, DomainEventType, PublishedEvent } from "./types";
 
 export interface Subscriber<T extends DomainEventType = DomainEventType> {
@@ -44,12 +44,13 @@ export interface Subscriber<T extends DomainEventType = DomainEventType> {
   /**
    * For events about a status: true when this status needs nothing from it (a public post has no
    * conversation to update). Decided when its group runs, from the status row the group reads once for all
-   * its subscribers (undefined: gone) — one query instead of each subscriber's own.
+   * its subscribers (undefined: gone) — one query instead of each subscriber's own. Only inside a group: a
+   * lone subscriber's own job decides for itself.
    */
   skipForStatus?: (status: StatusFacts | undefined, event: PublishedEvent) => boolean;
 }
 
-export type StatusFacts = Pick<StatusRow, "visibility" | "reblog_of_id" | "content">;
+export type { StatusFacts };
 
 export { eventSchema } from "./schema";
 
@@ -140,7 +141,7 @@ async function runGroup(context: JobContext, payload: PublishedEvent & { subscri
       log.warn("event subscriber no longer exists", { event: published.type, subscriber: name });
       continue;
     }
-    if (subscriber.skipForStatus && statusId && subscriber.skipForStatus(await (status ??= findLive(context.sql, statusId)), published)) continue;
+    if (subscriber.skipForStatus && statusId && subscriber.skipForStatus(await (status ??= statusFacts(context.sql, statusId)), published)) continue;
     const started = performance.now();
     try {
       await subscriber.job.handler(published, context);

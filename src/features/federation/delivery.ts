@@ -50,7 +50,7 @@ import { renderPerson } from "./outbound-actor";
 import * as store from "./outbound-store";
 import { bumpObjectVersion } from "./outbound-versions";
 import { acceptedRelayInboxes } from "../relays/service";
-import { signIfDistributable } from "../../activitypub/ld-signatures";
+import { signIfDistributable } from "./ld-signatures";
 
 export const DELIVERED_EVENTS = [
   "status.created",

@@ -5,7 +5,7 @@
 import type { AppContext } from "../../infra/context";
 import { storageFor } from "../../infra/storage/index";
 import { emojisOfStatuses, renderEmojiTag } from "../custom-emojis/service";
-import type { NoteInput, NoteMedia } from "./activities";
+import { announceActivity, createActivity, type NoteInput, type NoteMedia } from "./activities";
 import * as store from "./outbound-store";
 
 export interface LoadedStatus {
@@ -89,4 +89,32 @@ export async function loadStatuses(context: Pick<AppContext, "sql" | "config">, 
 
 export async function loadStatus(context: Pick<AppContext, "sql" | "config">, id: string): Promise<LoadedStatus | undefined> {
   return (await loadStatuses(context, [id])).get(id);
+}
+
+/**
+ * An account's statuses as outbox items, in the given order: Create for its posts, Announce for its boosts
+ * (without @context, for embedding in a collection). Shared by the outbox pages and the user archive.
+ */
+export async function outboxActivities(context: Pick<AppContext, "sql" | "config">, actorUri: string, ids: string[]): Promise<Record<string, unknown>[]> {
+  const loaded = await loadStatuses(context, ids);
+  const originals = await loadStatuses(context, [...loaded.values()].map((s) => s.row.reblog_of_id).filter((x): x is string => x !== null));
+  return ids.flatMap((id) => {
+    const status = loaded.get(id);
+    if (!status) return [];
+    if (!status.row.reblog_of_id) {
+      const { "@context": _context, ...create } = createActivity(context.config, status.note);
+      return [create];
+    }
+    const original = originals.get(status.row.reblog_of_id);
+    if (!original) return [];
+    const { "@context": _context, ...announce } = announceActivity({
+      uri: status.row.uri,
+      visibility: status.row.visibility,
+      createdAt: status.row.created_at,
+      actorUri,
+      originalUri: original.row.uri,
+      originalAuthorUri: original.row.author_uri,
+    });
+    return [announce];
+  });
 }

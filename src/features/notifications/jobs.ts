@@ -98,4 +98,7 @@ export const notificationSubscribers: Subscriber[] = [{ events: [
   "status.deleted",
   "account.followed",
   "account.follow_requested",
-], job: notifyJob }];
+], job: notifyJob,
+  // A new post (not a boost) that mentions nobody here, by an author no one here rang the bell for: nobody to tell.
+  skipForStatus: (status, event) => event.type === "status.created" && status !== undefined && (status.reblog_of_id !== null || (!status.local_mentions && !status.bell_followers)),
+}];

@@ -3,7 +3,7 @@
  * accepted relay's actor and the activity is an Announce (of a post), or a Create / Update / Delete forwarded
  * for someone else (signed by the relay, actor ≠ signer), the activity goes to `relays.ingest` instead of the ordinary
  * processing. The relay vouches for nothing; the author's Linked Data Signature (RsaSignature2017,
- * src/activitypub/ld-signatures.ts) can, as Mastodon's verify_actor! does:
+ * src/features/federation/ld-signatures.ts) can, as Mastodon's verify_actor! does:
  *   - forwarded with a signature that verifies and is the actor's: a Create is stored from the payload (no
  *     refetch), an Update is applied as an edit of our copy, a Delete removes our copy — exactly as if the
  *     author had sent them (the ordinary handlers' guards: same author, same host);
@@ -30,7 +30,7 @@ import { statusByUri } from "../federation/handlers/store";
 import { handleUpdateNote } from "../federation/handlers/update";
 import { ensureRemoteActor, type AccountRow } from "../federation/remote-accounts";
 import { fetchRemoteStatus, NOTE_TYPES, parseNote, sameHost, storeRemoteNote, typeOf } from "../federation/remote-statuses";
-import { verifyForwardedActivity } from "../../activitypub/ld-signatures";
+import { verifyForwardedActivity } from "../federation/ld-signatures";
 import * as statuses from "../statuses/store";
 import { UnrecoverableError } from "bullmq";
 import { createHash } from "node:crypto";

@@ -71,6 +71,8 @@ export interface PageRow extends StatusRow {
    * makes it): the rendered Account is cached under it.
    */
   account_version: string;
+  /** The author was marked sensitive by a moderator: their posts show as sensitive to everyone else. */
+  author_sensitized: boolean;
   /** Among the ids asked for (and meeting `where`), rather than read only as the original of a boost. */
   requested: boolean;
   v_favourited?: boolean;
@@ -118,7 +120,8 @@ export async function findPage(db: Db, viewerId: string | null, ids: string[] | 
                               from preview_cards_statuses pcs join preview_cards c on c.id = pcs.preview_card_id
                               where pcs.status_id = p.id), '') as cache_version,
       (select a.xmin::text || '/' || coalesce((select u.xmin::text from users u where u.account_id = a.id), '')
-         from accounts a where a.id = p.account_id) as account_version
+         from accounts a where a.id = p.account_id) as account_version,
+      exists (select 1 from accounts a where a.id = p.account_id and a.sensitized_at is not null) as author_sensitized
       ${flags}
     from page p`;
 }

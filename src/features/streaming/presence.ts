@@ -59,3 +59,13 @@ export async function onlineAmong(redis: Redis, namespace: string, accountIds: s
   });
   return online;
 }
+
+/**
+ * Everyone listening, when they are few: at most `max` account ids, or null when more are online (then the
+ * caller asks about its recipients instead). A publisher with 10,000 followers and 10 people connected reads
+ * 10 ids here and asks Postgres only about those, instead of listing 10,000 followers and filtering them.
+ */
+export async function onlineAccounts(redis: Redis, namespace: string, max: number): Promise<string[] | null> {
+  const ids = await redis.zrangebyscore(presenceKey(namespace), `(${Date.now()}`, "+inf", "LIMIT", 0, max + 1);
+  return ids.length > max ? null : ids;
+}

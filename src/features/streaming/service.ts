@@ -16,7 +16,7 @@ import {
   type RelationChange,
   type StreamMessage,
 } from "./channels";
-import { onlineAmong } from "./presence";
+import { onlineAccounts, onlineAmong } from "./presence";
 import * as store from "./store";
 import { log } from "../../infra/log";
 
@@ -42,14 +42,16 @@ async function statusMessages(context: AppContext, statusId: string, event: "upd
   if (!facts) return [];
   const message: StreamMessage = event === "delete" ? { event, statusId } : { event, statusId, ref };
   const out: Outgoing[] = [];
-  const home = new Set(await store.homeRecipients(context.sql, statusId));
+  // Few people connected (the usual case): ask Postgres only about them; many: about every recipient.
+  const online = await onlineIfFew(context);
+  const home = new Set(await store.homeRecipients(context.sql, statusId, online ?? undefined));
   if (facts.local) home.add(facts.account_id);
   const participants = new Set<string>();
   if (facts.visibility === "direct" && !facts.reblog_of_id) {
     for (const id of facts.mentioned) participants.add(id);
     if (facts.local) participants.add(facts.account_id);
   }
-  const listening = await listeningAmong(context, [...new Set([...home, ...participants])]);
+  const listening = online ? new Set(online) : await listeningAmong(context, [...new Set([...home, ...participants])]);
   // The author's own channel always gets it: one message per post whatever the follower count, and raw
   // channel listeners (tests of other features) need not register as listening.
   if (facts.local) listening.add(facts.account_id);
@@ -73,6 +75,18 @@ async function statusMessages(context: AppContext, statusId: string, event: "upd
  * Of these accounts, those with a home or direct stream open somewhere (presence.ts): only they get a
  * message. If the record cannot be read, everyone does — correct, only costlier.
  */
+/** Above this many connected accounts, recipients are listed first and then checked for presence. */
+const FEW_ONLINE = 2000;
+
+async function onlineIfFew(context: AppContext): Promise<string[] | null> {
+  try {
+    return await onlineAccounts(context.redis, context.config.redis.namespace, FEW_ONLINE);
+  } catch (error) {
+    log.warn("streaming: presence read failed; publishing to every recipient", { error: String((error as Error)?.message ?? error) });
+    return null;
+  }
+}
+
 async function listeningAmong(context: AppContext, accountIds: string[]): Promise<Set<string>> {
   try {
     return new Set(await onlineAmong(context.redis, context.config.redis.namespace, accountIds));

@@ -36,17 +36,20 @@ export async function statusFacts(db: Db, statusId: string): Promise<StreamStatu
  * (boosts only with show_reblogs), the mentioned for private and direct posts, followers of its tags for
  * public posts — minus those who block, mute or are blocked by the author (or the boosted original's author).
  */
-export async function homeRecipients(db: Db, statusId: string): Promise<string[]> {
+export async function homeRecipients(db: Db, statusId: string, among?: string[]): Promise<string[]> {
+  if (among !== undefined && among.length === 0) return [];
+  // `among`: only these accounts can matter (those listening), so each candidate list is cut to them first.
+  const only = (column: string) => (among === undefined ? db`` : db`and ${db.unsafe(column)} = any(${db.array(among)}::bigint[])`);
   const rows = await db<{ id: string }[]>`
     with target as (select * from statuses where id = ${statusId}),
     candidates as (
       select f.account_id as rid from follows f join target s on f.target_account_id = s.account_id
-        where s.visibility in ('public', 'unlisted', 'private') and (s.reblog_of_id is null or f.show_reblogs)
+        where s.visibility in ('public', 'unlisted', 'private') and (s.reblog_of_id is null or f.show_reblogs) ${only("f.account_id")}
       union
-      select m.account_id from mentions m join target s on m.status_id = s.id where s.visibility in ('private', 'direct')
+      select m.account_id from mentions m join target s on m.status_id = s.id where s.visibility in ('private', 'direct') ${only("m.account_id")}
       union
       select tf.account_id from target s join statuses_tags st on st.status_id = s.id join tag_follows tf on tf.tag_id = st.tag_id
-        where s.visibility = 'public' and s.reblog_of_id is null
+        where s.visibility = 'public' and s.reblog_of_id is null ${only("tf.account_id")}
     )
     select c.rid::text as id
     from candidates c

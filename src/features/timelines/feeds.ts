@@ -146,7 +146,11 @@ function scripts(redis: Redis): FeedRedis {
   return redis as FeedRedis;
 }
 
-/** Fan-out batches: one script call per this many feeds, all batches sent in one pipeline. */
+/**
+ * Fan-out batches: one script call per this many feeds. Small, because Redis runs one script at a time: any
+ * other command (a home page read, a job being queued by a POST) waits behind the batch being run — ~1–2 ms
+ * for 100 feeds, ~5 ms for 500 (bench/timelines.ts's 10,000-follower poster, docs/benchmarks.md).
+ */
 const BATCH = 100;
 
 const itemArgs = (items: FeedItem[]) => items.flatMap((item) => [pad(item.id), item.reblogOfId ? pad(item.reblogOfId) : ""]);

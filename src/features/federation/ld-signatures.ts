@@ -24,14 +24,14 @@
 import { createSign, createVerify } from "node:crypto";
 import jsonld, { type RemoteDocument } from "jsonld";
 import * as v from "valibot";
-import type { AppContext } from "../infra/context";
-import { log } from "../infra/log";
-import { remoteKey } from "../features/federation/keys";
-import { privateKeyOf } from "../features/federation/outbound-store";
-import activitystreams from "./contexts/activitystreams.json" with { type: "json" };
-import identityV1 from "./contexts/identity-v1.json" with { type: "json" };
-import joinmastodon from "./contexts/joinmastodon.json" with { type: "json" };
-import securityV1 from "./contexts/security-v1.json" with { type: "json" };
+import type { AppContext } from "../../infra/context";
+import { log } from "../../infra/log";
+import { remoteKey } from "./keys";
+import { privateKeyOf } from "./outbound-store";
+import activitystreams from "./jsonld-contexts/activitystreams.json" with { type: "json" };
+import identityV1 from "./jsonld-contexts/identity-v1.json" with { type: "json" };
+import joinmastodon from "./jsonld-contexts/joinmastodon.json" with { type: "json" };
+import securityV1 from "./jsonld-contexts/security-v1.json" with { type: "json" };
 
 export const SECURITY_CONTEXT = "https://w3id.org/security/v1";
 const IDENTITY_CONTEXT = "https://w3id.org/identity/v1";
