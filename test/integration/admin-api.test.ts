@@ -217,14 +217,14 @@ describe("accounts", () => {
 
     // A sensitized account's posts show as sensitive to everyone but itself (Mastodon's StatusSerializer).
     const [targetUser] = await context.sql<{ id: string }[]>`select id::text from users where account_id = ${ids.target}`;
-    const targetToken = (await issueToken(context.sql, { userId: targetUser!.id, applicationId: null, scopes: "read write" })).token;
-    const posted = await call("POST", "/api/v1/statuses", { token: targetToken, json: { status: "op target's picture post" } });
+    const writerToken = (await issueToken(context.sql, { userId: targetUser!.id, applicationId: null, scopes: "read write" })).token;
+    const posted = await call("POST", "/api/v1/statuses", { token: writerToken, json: { status: "op target's picture post" } });
     expect(posted.json.sensitive).toBe(false);
     await act("sensitive");
     expect(await view()).toMatchObject({ sensitized: true });
     expect((await call("GET", `/api/v1/statuses/${posted.json.id}`, { token: tokens.user })).json.sensitive).toBe(true);
     expect((await call("GET", `/api/v1/statuses/${posted.json.id}`)).json.sensitive).toBe(true);
-    expect((await call("GET", `/api/v1/statuses/${posted.json.id}`, { token: targetToken })).json.sensitive).toBe(false);
+    expect((await call("GET", `/api/v1/statuses/${posted.json.id}`, { token: writerToken })).json.sensitive).toBe(false);
     expectMatchesSchema((await call("POST", `/api/v1/admin/accounts/${ids.target}/unsensitive`, { token: tokens.mod })).json, "AdminAccount");
     expect((await call("GET", `/api/v1/statuses/${posted.json.id}`, { token: tokens.user })).json.sensitive).toBe(false);
 

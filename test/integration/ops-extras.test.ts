@@ -443,6 +443,23 @@ describe("tootctl parity", () => {
   });
 });
 
+describe("cache clear", () => {
+  test("drops the work-saving caches and nothing else (feeds, processed-activity marks stay)", async () => {
+    const ns = context.config.redis.namespace;
+    const p = ns ? `${ns}:` : "";
+    const dropped = [`${p}fed:key-owner:https://op.example/u#main-key`, `${p}woolly:cards:failed:abc`, `${p}media:proxy:failed:123`];
+    const kept = [`${p}feed:home:op-cache`, `${p}fed:seen:op-cache`, `${p}event-done:op:cache`];
+    for (const key of [...dropped, ...kept]) await context.redis.set(key, "1", "EX", 600);
+    const result = await runWoolly(["admin", "cache", "clear"], OWN_QUEUES);
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain("fed:key-owner:*: 1 removed");
+    for (const key of dropped) expect(await context.redis.exists(key)).toBe(0);
+    for (const key of kept) expect(await context.redis.exists(key)).toBe(1);
+    expect((await runWoolly(["admin", "cache", "clear", "extra"], OWN_QUEUES)).code).toBe(2);
+    await context.redis.del(...kept);
+  });
+});
+
 describe("docs/cli.md", () => {
   /** Every command path under `woolly admin`, from the CLI's own declarations. */
   function paths(entry: Command | Group, prefix: string): string[] {
