@@ -20,6 +20,7 @@ import { waitFor } from "../helpers/cli";
 import { testContext, type TestContext } from "../helpers/context";
 import { rsaKeyPair, startFedifyPeer, type FedifyPeer } from "../helpers/fedify-peer";
 import { arrayOf, expectMatchesSchema } from "../helpers/openapi";
+import { tearDownRelayTest } from "../helpers/relay-test";
 import { makeTestUser } from "../helpers/users";
 
 const AS = "https://www.w3.org/ns/activitystreams";
@@ -218,20 +219,7 @@ beforeAll(async () => {
   aliceId = alice.account.id;
 });
 
-afterAll(async () => {
-  if (context) await context.sql`delete from relays`;
-  forgetRelayCache();
-  await workers?.close(5000);
-  for (const name of ["push", "pull", "ingress"] as const) {
-    for (const job of (await context?.queues.queue(name).getJobs(["delayed", "waiting", "failed", "prioritized"])) ?? []) {
-      if (JSON.stringify(job?.data ?? {}).includes(peer.base)) await job.remove().catch(() => {});
-    }
-  }
-  if (peer && context) await context.sql`delete from accounts where domain = ${peer.host}`;
-  ours?.stop(true);
-  peer?.close();
-  await context?.close();
-});
+afterAll(() => tearDownRelayTest({ context, workers, peer, server: ours }));
 
 /** Signed by ld_author's key with Fedify's LD signer, as its server would. */
 async function fedifySigned(document: Record<string, unknown>): Promise<Record<string, unknown>> {

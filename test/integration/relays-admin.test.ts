@@ -18,6 +18,7 @@ import { chromiumPath, launchChromium } from "../helpers/chromium";
 import { freePort, runWoolly, waitFor } from "../helpers/cli";
 import { testContext, type TestContext } from "../helpers/context";
 import { startFedifyPeer, type FedifyPeer } from "../helpers/fedify-peer";
+import { tearDownRelayTest } from "../helpers/relay-test";
 import { makeTestUser, TEST_PASSWORD } from "../helpers/users";
 
 const AS = "https://www.w3.org/ns/activitystreams";
@@ -94,20 +95,7 @@ beforeAll(async () => {
   await makeTestUser(context, "rl_user");
 });
 
-afterAll(async () => {
-  if (context) await context.sql`delete from relays`;
-  forgetRelayCache();
-  await workers?.close(5000);
-  for (const name of ["push", "pull", "ingress"] as const) {
-    for (const job of (await context?.queues.queue(name).getJobs(["delayed", "waiting", "failed", "prioritized"])) ?? []) {
-      if (JSON.stringify(job?.data ?? {}).includes(peer.base)) await job.remove().catch(() => {});
-    }
-  }
-  if (peer && context) await context.sql`delete from accounts where domain = ${peer.host}`;
-  ours?.stop(true);
-  peer?.close();
-  await context?.close();
-});
+afterAll(() => tearDownRelayTest({ context, workers, peer, server: ours }));
 
 describe("/admin/relays guards", () => {
   test("a user or a moderator gets 403 (GET and POST); an admin's POST without or with a foreign CSRF token is 403; nothing is added", async () => {

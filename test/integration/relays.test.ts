@@ -9,7 +9,6 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { createRestAPIClient } from "masto";
 import { buildWebApp } from "../../src/api/app";
 import { activityKey } from "../../src/features/federation/inbox";
-import { forgetRelayCache } from "../../src/features/relays/service";
 import { RELAY_PRIORITY } from "../../src/features/relays/inbound";
 import { startWorkers, type RunningWorkers } from "../../src/infra/queues/worker";
 import { jobRegistry } from "../../src/jobs";
@@ -18,6 +17,7 @@ import { freePort, runWoolly, waitFor } from "../helpers/cli";
 import { testContext, type TestContext } from "../helpers/context";
 import { startFedifyPeer, type FedifyPeer } from "../helpers/fedify-peer";
 import { arrayOf, expectMatchesSchema } from "../helpers/openapi";
+import { tearDownRelayTest } from "../helpers/relay-test";
 import { makeTestUser } from "../helpers/users";
 
 const AS = "https://www.w3.org/ns/activitystreams";
@@ -86,20 +86,7 @@ beforeAll(async () => {
   token = (await makeTestUser(context, "rl_alice", { scopes: "read write" })).token!;
 });
 
-afterAll(async () => {
-  if (context) await context.sql`delete from relays`;
-  forgetRelayCache();
-  await workers?.close(5000);
-  for (const name of ["push", "pull", "ingress"] as const) {
-    for (const job of (await context?.queues.queue(name).getJobs(["delayed", "waiting", "failed", "prioritized"])) ?? []) {
-      if (JSON.stringify(job?.data ?? {}).includes(peer.base)) await job.remove().catch(() => {});
-    }
-  }
-  if (peer && context) await context.sql`delete from accounts where domain = ${peer.host}`;
-  ours?.stop(true);
-  peer?.close();
-  await context?.close();
-});
+afterAll(() => tearDownRelayTest({ context, workers, peer, server: ours }));
 
 describe("subscribing", () => {
   test("add sends a signed Follow of as:Public from the instance actor: pending, then accepted on the relay's Accept", async () => {
