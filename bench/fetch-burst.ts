@@ -62,6 +62,8 @@ if (values.serve) {
   Bun.serve({ hostname: "127.0.0.1", port: Number(values.serve), fetch: (request) => app.handle(request) });
   Bun.serve({ hostname: "127.0.0.1", port: Number(values.control), fetch: () => Response.json({ renders: renderCount() }) });
   console.log("ready");
+  // A clean exit on the parent's SIGTERM, so a CPU profile (BENCH_WOOLLY_BUN_ARGS) gets written.
+  process.on("SIGTERM", () => process.exit(0));
   await new Promise(() => {});
 }
 
@@ -89,9 +91,11 @@ const { statusId } = await postStatus(context, await findLocalAccount(context.sq
 
 port = await freePort();
 const controlPort = await freePort();
+// BENCH_WOOLLY_BUN_ARGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof": bun flags for the server (a CPU profile of it).
+const bunArgs = (process.env.BENCH_WOOLLY_BUN_ARGS ?? "").split(" ").filter(Boolean);
 const server = values.role
-  ? Bun.spawn(["bun", "src/main.ts", "web", "--port", String(port)], { cwd: ROOT, env: ENV, stdout: "pipe", stderr: "inherit" })
-  : Bun.spawn(["bun", import.meta.path, "--serve", String(port), "--control", String(controlPort)], { cwd: ROOT, env: ENV, stdout: "pipe", stderr: "inherit" });
+  ? Bun.spawn(["bun", ...bunArgs, "src/main.ts", "web", "--port", String(port)], { cwd: ROOT, env: ENV, stdout: "pipe", stderr: "inherit" })
+  : Bun.spawn(["bun", ...bunArgs, import.meta.path, "--serve", String(port), "--control", String(controlPort)], { cwd: ROOT, env: ENV, stdout: "pipe", stderr: "inherit" });
 if (values.role) {
   for (let i = 0; !(await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.ok; i++) {
     if (i > 300) throw new Error("woolly web did not come up");

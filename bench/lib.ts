@@ -2,6 +2,7 @@
  * What the benches share: the database and Redis they run against, the environment a woolly process gets,
  * and small process helpers. Both default to a bench database of their own (created and migrated here).
  */
+import { readFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { resolve } from "node:path";
 import postgres from "postgres";
@@ -66,4 +67,33 @@ export async function clearQueuedJobs(redis: { scan(...args: any[]): Promise<[st
     if (keys.length) await redis.del(...keys);
     cursor = next;
   } while (cursor !== "0");
+}
+
+/** Clock ticks per second of /proc's utime and stime (Linux's USER_HZ, 100 on every kernel we run on). */
+export const CLK_TCK = 100;
+
+/** CPU time a process (all its threads) has used so far, in ms, from /proc; 0 once it is gone. */
+export function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return ((Number(fields[11]) + Number(fields[12])) / CLK_TCK) * 1000;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * CPU used by the Postgres backends serving database `dbName` (other than the asking connection), in ms, as a
+ * snapshot to diff with postgresCpuMsSince: what a bench's load cost Postgres, next to what it cost woolly.
+ */
+export async function postgresCpuSnapshot(sql: postgres.Sql, dbName: string): Promise<Map<number, number>> {
+  const rows = await sql<{ pid: number }[]>`select pid from pg_stat_activity where datname = ${dbName} and pid <> pg_backend_pid()`;
+  return new Map(rows.map((r) => [r.pid, processCpuMs(r.pid)]));
+}
+
+export async function postgresCpuMsSince(sql: postgres.Sql, dbName: string, before: Map<number, number>): Promise<number> {
+  const after = await postgresCpuSnapshot(sql, dbName);
+  let total = 0;
+  for (const [pid, ms] of after) total += ms - (before.get(pid) ?? 0);
+  return total;
 }

@@ -28,7 +28,7 @@ import { createDb } from "../src/infra/db";
 import { configureLog } from "../src/infra/log";
 import { migrate } from "../src/infra/migrate";
 import { createRedis, waitForRedis } from "../src/infra/redis";
-import { clearQueuedJobs, env, freePort, REDIS_URL, ROOT } from "./lib";
+import { clearQueuedJobs, env, freePort, postgresCpuMsSince, postgresCpuSnapshot, processCpuMs, REDIS_URL, ROOT } from "./lib";
 
 const { values } = parseArgs({
   options: {
@@ -78,6 +78,7 @@ const ms = (n: number) => `${n.toFixed(1)} ms`;
   if ((await admin`SELECT 1 FROM pg_database WHERE datname = ${name}`).length === 0) await admin.unsafe(`CREATE DATABASE "${name}"`);
   await admin.end();
 }
+const dbName = new URL(DATABASE_URL).pathname.slice(1);
 const config = loadConfig({ ...process.env, ...ENV });
 configureLog("warn");
 const sql = createDb(config.db, { max: 4 });
@@ -129,7 +130,9 @@ for (const id of followerIds) {
 
 // ---- woolly all, from source ----
 const port = await freePort();
-const server = Bun.spawn(["bun", "src/main.ts", "all", "--port", String(port), "--streaming-port", "0"], { cwd: ROOT, env: ENV, stdout: "ignore", stderr: "inherit" });
+// BENCH_WOOLLY_BUN_ARGS="--cpu-prof-md --cpu-prof-dir=/tmp/prof": bun flags for the server (a CPU profile of it).
+const bunArgs = (process.env.BENCH_WOOLLY_BUN_ARGS ?? "").split(" ").filter(Boolean);
+const server = Bun.spawn(["bun", ...bunArgs, "src/main.ts", "all", "--port", String(port), "--streaming-port", "0"], { cwd: ROOT, env: ENV, stdout: "ignore", stderr: "inherit" });
 const base = `http://127.0.0.1:${port}`;
 for (let i = 0; ; i++) {
   if ((await fetch(`${base}/health`).catch(() => undefined))?.ok) break;
@@ -142,14 +145,22 @@ interface WrkResult {
   p50: number;
   p99: number;
   non2xx: number;
+  /** CPU per request served during the run: the woolly process, and the Postgres backends of its database. */
+  woollyCpuMs: number;
+  postgresCpuMs: number;
   raw: string;
 }
 
 async function wrk(path: string, token?: string): Promise<WrkResult> {
   const args = ["wrk", "-t1", `-c${CONNECTIONS}`, `-d${DURATION}s`, "--latency", ...(token ? ["-H", `Authorization: Bearer ${token}`] : []), `${base}${path}`];
+  const woolly0 = processCpuMs(server.pid);
+  const postgres0 = await postgresCpuSnapshot(sql, dbName);
   const proc = Bun.spawn(args, { stdout: "pipe", stderr: "pipe" });
   const raw = await new Response(proc.stdout).text();
   await proc.exited;
+  const woollyMs = processCpuMs(server.pid) - woolly0;
+  const postgresMs = await postgresCpuMsSince(sql, dbName, postgres0);
+  const requests = Number(/(\d+) requests in/.exec(raw)?.[1] ?? NaN);
   const unit = (value: string, u: string) => Number(value) * (u === "us" ? 0.001 : u === "s" ? 1000 : 1);
   const latency = (p: string) => {
     const m = new RegExp(`^\\s+${p}%\\s+([\\d.]+)(us|ms|s)`, "m").exec(raw);
@@ -160,12 +171,14 @@ async function wrk(path: string, token?: string): Promise<WrkResult> {
     p50: latency("50"),
     p99: latency("99"),
     non2xx: Number(/Non-2xx or 3xx responses: (\d+)/.exec(raw)?.[1] ?? 0),
+    woollyCpuMs: woollyMs / requests,
+    postgresCpuMs: postgresMs / requests,
     raw,
   };
 }
 
 function report(name: string, r: WrkResult) {
-  console.log(`${name}: ${r.rps.toFixed(0)} req/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, non-2xx ${r.non2xx}` + `  (req/s / 3000 = ${(r.rps / 3000).toFixed(2)}, p99 / 30 ms = ${(r.p99 / 30).toFixed(2)})`);
+  console.log(`${name}: ${r.rps.toFixed(0)} req/s, p50 ${ms(r.p50)}, p99 ${ms(r.p99)}, non-2xx ${r.non2xx}, CPU/request woolly ${r.woollyCpuMs.toFixed(3)} + Postgres ${r.postgresCpuMs.toFixed(3)} ms` + `  (req/s / 3000 = ${(r.rps / 3000).toFixed(2)}, p99 / 30 ms = ${(r.p99 / 30).toFixed(2)})`);
 }
 
 /** ROUNDS runs, each reported with the load average before it, then the median round (by req/s). */

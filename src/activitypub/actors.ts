@@ -19,6 +19,7 @@ import type { AppContext } from "../infra/context";
 import { html, SafeHtml } from "../web/html";
 import { renderCollection, renderInstanceActor, renderPerson } from "./converters/actor";
 import { jsonRendered, NOT_FOUND_JSON, toResponse, wantsActivityJson } from "./negotiation";
+import { servePublicFace } from "./hot-answers";
 import { cachedRender, type Rendered } from "./render-cache";
 import { checkAuthorizedFetch, markSignerDependent } from "./authorized-fetch";
 
@@ -97,7 +98,7 @@ export function actorRoutes(context: AppContext) {
     .get(
       "/users/:name",
       async ({ params, request }) => {
-        if (wantsActivityJson(request.headers.get("accept"))) return toResponse(await actorJson(params.name));
+        if (wantsActivityJson(request.headers.get("accept"))) return servePublicFace(context, request, "json", () => actorJson(params.name));
         // People get the profile page at its canonical address, as Mastodon redirects them.
         return new Response(null, { status: 302, headers: { location: `${base}/@${params.name}`, vary: "Accept" } });
       },
@@ -108,12 +109,13 @@ export function actorRoutes(context: AppContext) {
       async ({ params: raw, request }) => {
         // Elysia's path typing does not see a parameter after "@".
         const params = raw as { name: string };
-        if (wantsActivityJson(request.headers.get("accept"))) return toResponse(await actorJson(params.name));
-        const rendered = await cachedRender(`${base}/@${params.name.toLowerCase()}|html`, async () => {
-          const account = await find(params.name);
-          return account ? profilePage(context, account) : htmlNotFound;
-        });
-        return toResponse(rendered);
+        if (wantsActivityJson(request.headers.get("accept"))) return servePublicFace(context, request, "json", () => actorJson(params.name));
+        return servePublicFace(context, request, "html", () =>
+          cachedRender(`${base}/@${params.name.toLowerCase()}|html`, async () => {
+            const account = await find(params.name);
+            return account ? profilePage(context, account) : htmlNotFound;
+          }),
+        );
       },
       ROUTE,
     )

@@ -10,6 +10,8 @@
  * edit, a delete or a profile change: those show within about a second in every process; anything else
  * within a minute — the same promise Cache-Control max-age makes to CDNs anyway.
  */
+import { clearServed } from "./hot-answers";
+
 export const TTL_MS = 60_000;
 const MAX_ENTRIES = 2000;
 
@@ -35,6 +37,7 @@ export function renderCount(): number {
 
 export function clearRenderCache(): void {
   entries.clear();
+  clearServed();
 }
 
 export function cachedRender(key: string, render: () => Promise<Rendered>): Promise<Rendered> {
@@ -55,3 +58,4 @@ export function cachedRender(key: string, render: () => Promise<Rendered>): Prom
   }
   return value;
 }
+

@@ -19,6 +19,7 @@ import { objectVersion } from "../features/federation/outbound-versions";
 import type { AppContext } from "../infra/context";
 import { statusOembed, statusPageHtml } from "../web/status-page";
 import { jsonRendered, NOT_FOUND_JSON, toResponse, wantsActivityJson } from "./negotiation";
+import { servePublicFace } from "./hot-answers";
 import { cachedRender, type Rendered } from "./render-cache";
 import { checkAuthorizedFetch, markSignerDependent } from "./authorized-fetch";
 
@@ -90,7 +91,7 @@ export function statusRoutes(context: AppContext) {
     .get(
       "/users/:name/statuses/:id",
       async ({ params, request }) => {
-        if (wantsActivityJson(request.headers.get("accept"))) return toResponse(await noteJson(params.name, params.id));
+        if (wantsActivityJson(request.headers.get("accept"))) return servePublicFace(context, request, "json", () => noteJson(params.name, params.id));
         // People get the page at its canonical address, as Mastodon redirects them.
         return new Response(null, { status: 302, headers: { location: `${base}/@${params.name}/${params.id}`, vary: "Accept", "cache-control": "public, max-age=180" } });
       },
@@ -101,8 +102,8 @@ export function statusRoutes(context: AppContext) {
       async ({ params: raw, request }) => {
         // Elysia's path typing does not see a parameter after "@".
         const params = raw as { name: string; id: string };
-        if (wantsActivityJson(request.headers.get("accept"))) return toResponse(await noteJson(params.name, params.id));
-        return toResponse(await pageHtml(params.name, params.id));
+        if (wantsActivityJson(request.headers.get("accept"))) return servePublicFace(context, request, "json", () => noteJson(params.name, params.id));
+        return servePublicFace(context, request, "html", () => pageHtml(params.name, params.id));
       },
       ROUTE,
     )

@@ -4,9 +4,10 @@
  * plugged in from their own files.
  */
 import { Elysia } from "elysia";
+import { answerFromHot } from "../activitypub/hot-answers";
 import type { AppContext } from "../infra/context";
 import { ApiError, isServiceUnavailable } from "../infra/errors";
-import { log } from "../infra/log";
+import { log, logEnabled } from "../infra/log";
 import { TrustedProxies } from "./client-ip";
 import { docsRoutes } from "./docs";
 import { healthRoutes } from "./health";
@@ -36,10 +37,19 @@ export function baseApp(context: AppContext, name: string) {
       const forwardedProto = proxies.isTrusted(peer) ? request.headers.get("x-forwarded-proto") : null;
       const protocol = forwardedProto === "https" || (!forwardedProto && request.url.startsWith("https:")) ? "https" : "http";
       metaByRequest.set(request, { requestId, clientIp, protocol, startedAt: performance.now() });
+      // A public ActivityPub/HTML face served within the last second: answered before routing (fetch bursts).
+      // Its header is set on the Response itself: with `set.headers` non-empty Elysia would copy the whole
+      // Response (new Headers, body re-streamed), which cost more than everything else on this path.
+      const hot = answerFromHot(context, request);
+      if (hot) {
+        hot.headers.set("x-request-id", requestId);
+        return hot;
+      }
       set.headers["x-request-id"] = requestId;
     })
     .derive({ as: "global" }, ({ request }) => ({ meta: metaByRequest.get(request)! }))
     .onAfterResponse({ as: "global" }, ({ request, set }) => {
+      if (!logEnabled("info")) return;
       const meta = metaByRequest.get(request);
       const url = new URL(request.url);
       log.info("request", {

@@ -13,6 +13,11 @@ export function configureLog(level: LogLevel, fields: Record<string, unknown> = 
   baseFields = fields;
 }
 
+/** Whether a line at `level` would be written: for callers whose fields cost something to gather. */
+export function logEnabled(level: LogLevel): boolean {
+  return ORDER[level] >= threshold;
+}
+
 function write(level: LogLevel, msg: string, fields?: Record<string, unknown>): void {
   if (ORDER[level] < threshold) return;
   const line = JSON.stringify({ time: new Date().toISOString(), level, msg, ...baseFields, ...fields }, errorReplacer);

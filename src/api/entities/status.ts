@@ -62,8 +62,6 @@ export interface StatusEntity {
 }
 
 export interface RenderOptions {
-  /** Include `text` (the source): the delete-and-redraft answer. */
-  withSource?: boolean;
   /**
    * One more condition, in SQL on `s` (and `o`, the original of a boost), that the statuses asked for must
    * meet to be rendered — a feature's read-time rule (the home timeline's stillInHome), applied by the page
@@ -122,7 +120,7 @@ export async function renderStatuses(
   const ids = statusIds.filter(isStatusId);
   if (ids.length === 0) return [];
   const page = await loadStatusPage(context.sql, viewer?.id ?? null, ids, options.where);
-  return renderPage(context, viewer, page, ids, options);
+  return renderPage(context, viewer, page, ids);
 }
 
 /**
@@ -140,11 +138,11 @@ export async function renderSelectedStatuses(
   const ids: string[] = [];
   for (const row of page.rows.values()) if (row.requested) ids.push(row.id);
   ids.sort((a, b) => (a.length !== b.length ? b.length - a.length : a < b ? 1 : a > b ? -1 : 0)); // as numbers, newest first
-  return { ids, statuses: await renderPage(context, viewer, page, ids, options) };
+  return { ids, statuses: await renderPage(context, viewer, page, ids) };
 }
 
 /** A page read by loadStatusPage, rendered in the order of `ids` (cache misses loaded in one batch). */
-async function renderPage(context: AppContext, viewer: LocalAccountRow | undefined, page: StatusPage, ids: string[], options: RenderOptions): Promise<StatusEntity[]> {
+async function renderPage(context: AppContext, viewer: LocalAccountRow | undefined, page: StatusPage, ids: string[]): Promise<StatusEntity[]> {
   const viewerId = viewer?.id ?? null;
   const { statuses: staticParts, accounts: authors } = statusRenderCaches(context);
   const rows = [...page.rows.values()];
@@ -172,7 +170,7 @@ async function renderPage(context: AppContext, viewer: LocalAccountRow | undefin
   const out: StatusEntity[] = [];
   for (const id of ids) {
     // Rows read only as the original of a boost (not asked for, or not meeting `where`) are not shown alone.
-    const entity = page.rows.get(id)?.requested ? parts.render(id, options) : undefined;
+    const entity = page.rows.get(id)?.requested ? parts.render(id) : undefined;
     if (entity) out.push(entity);
   }
   return out;
@@ -245,25 +243,25 @@ class Parts {
     private readonly accounts: Map<string, AccountEntity | null>,
   ) {}
 
-  render(id: string, options: RenderOptions): StatusEntity | undefined {
+  render(id: string): StatusEntity | undefined {
     const row = this.page.rows.get(id);
     if (!row) return undefined;
     let reblog: StatusEntity | null = null;
     if (row.reblog_of_id) {
-      const original = this.render(row.reblog_of_id, {});
+      const original = this.render(row.reblog_of_id);
       if (!original || original.reblog) return undefined;
       reblog = original;
     }
     const account = this.accounts.get(row.account_id);
     if (!account) return undefined;
-    return this.entity(row, account, reblog, options);
+    return this.entity(row, account, reblog);
   }
 
   /**
    * Built key by key in Mastodon's order (clients do not care; people reading JSON side by side do), in one
    * pass: a page renders this 20–40 times per request, so no reordering copy afterwards.
    */
-  private entity(row: PageRow, account: AccountEntity, reblog: StatusEntity | null, options: RenderOptions): StatusEntity {
+  private entity(row: PageRow, account: AccountEntity, reblog: StatusEntity | null): StatusEntity {
     const { page, viewer } = this;
     const parts = this.parts.get(row.id)!;
     const entity = {
@@ -292,7 +290,6 @@ class Parts {
       if (viewer && row.account_id === viewer.id && !row.reblog_of_id && row.visibility !== "direct") entity.pinned = row.v_pinned === true;
     }
     entity.content = row.content;
-    if (options.withSource) entity.text = row.text;
     entity.filtered = [];
     entity.reblog = reblog;
     if (parts.application && !row.reblog_of_id) entity.application = parts.application;

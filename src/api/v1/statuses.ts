@@ -57,7 +57,8 @@ export function statusRoutes(context: AppContext) {
       const author = caller.account!;
       const own = await findOwnStatus(context.sql, author, input.params.id);
       // Rendered before the delete: the answer carries the source, media and poll a redraft needs.
-      const entity = await renderStatus(context, author, own.id, { withSource: true });
+      const entity = await renderStatus(context, author, own.id);
+      entity.text = own.text;
       await deleteStatus(context, author, own.id);
       return entity;
     });

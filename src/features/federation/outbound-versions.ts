@@ -15,9 +15,17 @@ function key(context: Pick<AppContext, "config">, username: string): string {
   return `${ns ? `${ns}:` : ""}ap:object-version:${username.toLowerCase()}`;
 }
 
+/** Bumped with every object version this process changes: answers remembered before it are stale. */
+let generation = 0;
+
+export function objectVersionGeneration(): number {
+  return generation;
+}
+
 export async function bumpObjectVersion(context: Pick<AppContext, "redis" | "config">, username: string): Promise<void> {
   await context.redis.incr(key(context, username));
   memo.delete(username.toLowerCase());
+  generation++;
 }
 
 export function objectVersion(context: Pick<AppContext, "redis" | "config">, username: string): Promise<string> {

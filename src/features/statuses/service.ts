@@ -79,7 +79,7 @@ export async function loadStatusPage(sql: Db, viewerId: string | null, ids: stri
 }
 
 /** Mentions, tags and applications of some statuses (those whose cached rendering is missing). */
-export async function loadStaticParts(sql: Db, rows: store.StatusRow[]): Promise<StaticParts> {
+export async function loadStaticParts(sql: Db, rows: Pick<store.StatusRow, "id" | "application_id">[]): Promise<StaticParts> {
   const statusIds = rows.map((s) => s.id);
   const appIds = [...new Set(rows.map((s) => s.application_id).filter((id): id is string => id !== null))];
   const [mentions, tags, apps] = await Promise.all([store.mentionsOf(sql, statusIds), store.tagsOf(sql, statusIds), store.applicationsByIds(sql, appIds)]);
@@ -91,7 +91,7 @@ export async function loadStaticParts(sql: Db, rows: store.StatusRow[]): Promise
 }
 
 /** The polls of a page with their current tallies, and the viewer's own votes in them. */
-export async function loadPolls(sql: Db, viewerId: string | null, rows: store.StatusRow[]): Promise<PagePolls> {
+export async function loadPolls(sql: Db, viewerId: string | null, rows: Pick<store.StatusRow, "poll_id">[]): Promise<PagePolls> {
   const pollIds = rows.map((s) => s.poll_id).filter((id): id is string => id !== null);
   if (pollIds.length === 0) return { polls: new Map(), ownVotes: new Map() };
   const [polls, votes] = await Promise.all([store.pollsByIds(sql, pollIds), viewerId ? store.pollVotesOf(sql, viewerId, pollIds) : Promise.resolve([])]);

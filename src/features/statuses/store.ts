@@ -58,13 +58,20 @@ export async function findVisible(db: Db, viewerId: string | null, ids: string[]
 }
 
 /**
+ * What a page row leaves out of the statuses row: the source text (only the delete-and-redraft answer needs
+ * it, and that route has the row already), and what no rendering shows. Fewer columns: less for Postgres to
+ * send and for postgres.js to decode (row decoding was the largest part of a page's JavaScript).
+ */
+type PageRowOmits = "text" | "deleted_at" | "updated_at" | "local";
+
+/**
  * A page row: the status, the version its cached rendering is checked against, and (for a signed-in viewer)
  * the viewer's relations to it. `cache_version` changes whenever what the cache holds can change: the
  * status's updated_at (every edit), its media (rows bump updated_at on every change; count for detaches)
  * and its card (a link or re-link changes the id, a refresh its updated_at) — so a rendering cached under it
  * is never served stale, in any process, without invalidation messages.
  */
-export interface PageRow extends StatusRow {
+export interface PageRow extends Omit<StatusRow, PageRowOmits> {
   cache_version: string;
   /**
    * The author's accounts and users row versions (xmin: a row gets a new one with every update, whoever
@@ -102,28 +109,33 @@ export async function findPage(db: Db, viewerId: string | null, ids: string[] | 
       (p.conversation_id is not null and exists (
         select 1 from conversation_mutes cm where cm.account_id = ${viewerId} and cm.conversation_id = p.conversation_id)) as v_muted`
     : db``;
+  // The statuses columns a rendering reads (PageRow), on `s` as both halves of `page` name it.
+  const columns = db`s.id, s.account_id, s.uri, s.url, s.content, s.spoiler_text, s.sensitive, s.visibility, s.language,
+    s.in_reply_to_id, s.in_reply_to_account_id, s.reblog_of_id, s.conversation_id, s.application_id, s.poll_id,
+    s.replies_count, s.reblogs_count, s.favourites_count, s.edited_at, s.created_at, s.updated_at`;
   return db<PageRow[]>`
     with wanted as (
-      select s.* from statuses s ${where ? db`left join statuses o on o.id = s.reblog_of_id` : db``}
+      select ${columns} from statuses s ${where ? db`left join statuses o on o.id = s.reblog_of_id` : db``}
       where ${Array.isArray(ids) ? db`s.id = any(${ids}::bigint[])` : db`s.id in (${ids})`} and ${visibleTo(db, viewerId)} ${where ? db`and ${where}` : db``}
     ), page as (
       select *, true as requested from wanted
       union all
-      select s.*, false from statuses s
+      select ${columns}, false from statuses s
       where s.id in (select w.reblog_of_id from wanted w where w.reblog_of_id is not null)
         and s.id not in (select w.id from wanted w) and ${visibleTo(db, viewerId)}
     )
-    select p.*,
+    select p.id, p.account_id, p.uri, p.url, p.content, p.spoiler_text, p.sensitive, p.visibility, p.language,
+      p.in_reply_to_id, p.in_reply_to_account_id, p.reblog_of_id, p.conversation_id, p.application_id, p.poll_id,
+      p.replies_count, p.reblogs_count, p.favourites_count, p.edited_at, p.created_at, p.requested,
       p.updated_at::text
         || '|' || (select count(*)::text || '/' || coalesce(max(m.updated_at)::text, '') from media_attachments m where m.status_id = p.id)
         || '|' || coalesce((select pcs.preview_card_id::text || '/' || c.updated_at::text
                               from preview_cards_statuses pcs join preview_cards c on c.id = pcs.preview_card_id
                               where pcs.status_id = p.id), '') as cache_version,
-      (select a.xmin::text || '/' || coalesce((select u.xmin::text from users u where u.account_id = a.id), '')
-         from accounts a where a.id = p.account_id) as account_version,
-      exists (select 1 from accounts a where a.id = p.account_id and a.sensitized_at is not null) as author_sensitized
+      a.xmin::text || '/' || coalesce((select u.xmin::text from users u where u.account_id = a.id), '') as account_version,
+      a.sensitized_at is not null as author_sensitized
       ${flags}
-    from page p`;
+    from page p join accounts a on a.id = p.account_id`;
 }
 
 /** A status by id whatever its visibility (not deleted); for the author's own changes. */

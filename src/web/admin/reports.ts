@@ -70,7 +70,7 @@ export function reportPages(context: AppContext) {
         const byId = new Map(accounts.map((a) => [a.id, a]));
         const posts = report.status_ids.map((sid) => {
           const row = page.rows.get(sid);
-          return html`<li>#${sid}: ${row ? (row.deleted_at ? "(deleted)" : htmlToText(row.content).slice(0, 500)) : "(not visible or deleted)"}</li>`;
+          return html`<li>#${sid}: ${row ? htmlToText(row.content).slice(0, 500) : "(not visible or deleted)"}</li>`;
         });
         const target = byId.get(report.target_account_id);
         return adminPage(
