@@ -28,6 +28,7 @@ import m0024 from "./0024_moderation_review.sql" with { type: "text" };
 import m0025 from "./0025_account_archives.sql" with { type: "text" };
 import m0026 from "./0026_relay_operations.sql" with { type: "text" };
 import m0027 from "./0027_domain_policy_notify.sql" with { type: "text" };
+import m0028 from "./0028_custom_emoji_notify.sql" with { type: "text" };
 
 export interface Migration {
   version: string;
@@ -61,4 +62,5 @@ export const MIGRATIONS: Migration[] = [
   { version: "0025_account_archives", sql: m0025 },
   { version: "0026_relay_operations", sql: m0026 },
   { version: "0027_domain_policy_notify", sql: m0027 },
+  { version: "0028_custom_emoji_notify", sql: m0028 },
 ];

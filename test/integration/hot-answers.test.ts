@@ -61,7 +61,7 @@ describe("answers served within the last second", () => {
     await get(statusPath, AP);
     await rewrite("<p>second words</p>");
     await bumpObjectVersion(context, "hot_hana");
-    const after = await (await get(statusPath, AP)).json();
+    const after = (await (await get(statusPath, AP)).json()) as { content: string };
     expect(after.content).toBe("<p>second words</p>");
   });
 

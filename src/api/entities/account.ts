@@ -215,17 +215,28 @@ export function movedToIdOf(account: object): string | null {
   return typeof id === "string" ? id : null;
 }
 
-/**
- * An account as its own page shows it (GET /api/v1/accounts/:id, lookup): with `moved`, the Account it moved
- * to, when that one may be shown. One query more, so only where a client looks at one profile.
- */
+/** An account as its own page shows it (GET /api/v1/accounts/:id, lookup): with `moved` when it has moved. */
 export async function renderAccountWithMoved(context: Pick<AppContext, "sql" | "config">, account: AccountWithUser): Promise<AccountEntity> {
-  const entity = renderAccount(context.config, account);
-  const movedId = movedToIdOf(account);
-  if (!movedId || account.suspended_at !== null) return entity;
-  const [target] = await findVisibleAccounts(context.sql, [movedId]);
-  if (target && target.suspended_at === null) entity.moved = renderAccount(context.config, target);
-  return entity;
+  const [entity] = await renderAccountsWithMoved(context, [account]);
+  return entity!;
+}
+
+/**
+ * Accounts as every list shows them (status authors, notifications, followers, search…): each with `moved`,
+ * the Account it moved to, as Mastodon's serializer nests it — the target without a `moved` of its own, and
+ * only when it may be shown. One query more, and only when the list holds a moved account (rare), so a page
+ * of ordinary accounts costs nothing extra.
+ */
+export async function renderAccountsWithMoved(context: Pick<AppContext, "sql" | "config">, accounts: AccountWithUser[]): Promise<AccountEntity[]> {
+  const entities = accounts.map((account) => renderAccount(context.config, account));
+  const movedIds = accounts.flatMap((account) => (account.suspended_at === null ? (movedToIdOf(account) ?? []) : []));
+  if (movedIds.length === 0) return entities;
+  const targets = new Map((await findVisibleAccounts(context.sql, movedIds)).filter((t) => t.suspended_at === null).map((t) => [t.id, renderAccount(context.config, t)]));
+  accounts.forEach((account, i) => {
+    const target = account.suspended_at === null ? targets.get(movedToIdOf(account) ?? "") : undefined;
+    if (target) entities[i]!.moved = target;
+  });
+  return entities;
 }
 
 /** `followRequestsCount`: pending requests to this account (the caller counts them; entities do no I/O). */

@@ -6,7 +6,7 @@
 import { findVisibleAccounts, type LocalAccountRow } from "../../features/accounts/service";
 import type { ConversationRow } from "../../features/conversations/service";
 import type { AppContext } from "../../infra/context";
-import { renderAccount, type AccountEntity } from "./account";
+import { renderAccountsWithMoved, type AccountEntity } from "./account";
 import { renderStatuses, type StatusEntity } from "./status";
 
 export interface ConversationEntity {
@@ -22,7 +22,7 @@ export async function renderConversations(context: AppContext, viewer: LocalAcco
     findVisibleAccounts(context.sql, [...new Set(rows.flatMap((r) => r.participant_account_ids.map(String)))]),
   ]);
   const statusById = new Map(statuses.map((s) => [s.id, s]));
-  const accountById = new Map(accounts.filter((a) => a.suspended_at === null).map((a) => [a.id, renderAccount(context.config, a)]));
+  const accountById = new Map((await renderAccountsWithMoved(context, accounts.filter((a) => a.suspended_at === null))).map((a) => [a.id, a]));
   return rows.map((row) => ({
     id: row.id,
     unread: row.unread,

@@ -6,7 +6,7 @@
 import { findVisibleAccounts, type LocalAccountRow } from "../../features/accounts/service";
 import type { GroupRow, NotificationRow, RequestRow } from "../../features/notifications/service";
 import type { AppContext } from "../../infra/context";
-import { renderAccount, type AccountEntity } from "./account";
+import { renderAccountsWithMoved, type AccountEntity } from "./account";
 import { renderStatuses, type StatusEntity } from "./status";
 
 export interface NotificationEntity {
@@ -46,8 +46,9 @@ async function loadParts(context: AppContext, viewer: LocalAccountRow, accountId
     findVisibleAccounts(context.sql, [...new Set(accountIds)]),
     renderStatuses(context, viewer, [...new Set(statusIds)]),
   ]);
+  const entities = await renderAccountsWithMoved(context, accounts);
   return {
-    accounts: new Map(accounts.map((a) => [a.id, renderAccount(context.config, a)])),
+    accounts: new Map(entities.map((a) => [a.id, a])),
     statuses: new Map(statuses.map((s) => [s.id, s])),
   };
 }

@@ -21,7 +21,7 @@ import type { PageRow, SqlCondition, StatusRow } from "../../features/statuses/s
 import type { AppContext } from "../../infra/context";
 import { ApiError } from "../../infra/errors";
 import { storageFor } from "../../infra/storage/index";
-import { renderAccount, type AccountEntity } from "./account";
+import { renderAccountsWithMoved, type AccountEntity } from "./account";
 import { renderMediaAttachment, type MediaAttachmentEntity } from "./media-attachment";
 import { renderPoll, type PollEntity } from "./poll";
 import { renderCard, type PreviewCardEntity } from "./preview-card";
@@ -107,6 +107,28 @@ export function statusRenderCaches(context: Pick<AppContext, "config">): Caches 
   return caches;
 }
 
+/** The NOTIFY channel of custom emoji changes (migration 0028). */
+export const CUSTOM_EMOJIS_CHANNEL = "woolly_custom_emojis";
+const listeningForEmojis = new WeakSet<object>();
+
+/**
+ * Cached renderings hold the emojis of their text and of their author's profile, and no row version covers a
+ * custom emoji: when one is added, changed or removed (migration 0028 tells), every cached rendering of this
+ * pool's caches is dropped — rare (an admin's action), and cheaper than checking emojis on every page. Also on
+ * every (re)connect of the listener, since a change may have been missed meanwhile; if it cannot listen at
+ * all, the caches' ten-minute maximum age still bounds how long an old emoji shows.
+ */
+function listenForEmojiChanges(context: Pick<AppContext, "sql" | "config">): void {
+  if (listeningForEmojis.has(context.sql)) return;
+  listeningForEmojis.add(context.sql);
+  const forget = () => {
+    const caches = statusRenderCaches(context);
+    caches.statuses.clear();
+    caches.accounts.clear();
+  };
+  context.sql.listen(CUSTOM_EMOJIS_CHANNEL, forget, forget).catch(() => listeningForEmojis.delete(context.sql));
+}
+
 /**
  * The statuses `statusIds` names, rendered in the order given; ids the viewer may not see, unknown or
  * malformed ones are dropped. A boost renders with `reblog` filled, and is dropped when its original is hidden.
@@ -143,6 +165,7 @@ export async function renderSelectedStatuses(
 
 /** A page read by loadStatusPage, rendered in the order of `ids` (cache misses loaded in one batch). */
 async function renderPage(context: AppContext, viewer: LocalAccountRow | undefined, page: StatusPage, ids: string[]): Promise<StatusEntity[]> {
+  listenForEmojiChanges(context);
   const viewerId = viewer?.id ?? null;
   const { statuses: staticParts, accounts: authors } = statusRenderCaches(context);
   const rows = [...page.rows.values()];
@@ -216,11 +239,13 @@ async function renderStaticParts(context: AppContext, cache: Caches["statuses"],
 
 /** Load and render the authors in `versions` (id → row version), cache them, and add them to `into`. */
 async function renderAuthors(context: AppContext, cache: Caches["accounts"], versions: Map<string, string>, into: Map<string, AccountEntity | null>): Promise<void> {
-  const found = new Map((await findVisibleAccounts(context.sql, [...versions.keys()])).map((a) => [a.id, a]));
+  // A suspended author's posts are not shown (Mastodon hides them everywhere).
+  const visible = (await findVisibleAccounts(context.sql, [...versions.keys()])).filter((a) => a.suspended_at === null);
+  // With `moved` (an author who moved): cached under the author's row version, so a later change of the
+  // target account itself shows within the cache's max age (10 minutes), not at once.
+  const found = new Map((await renderAccountsWithMoved(context, visible)).map((entity) => [entity.id, entity]));
   for (const [id, version] of versions) {
-    const account = found.get(id);
-    // A suspended author's posts are not shown (Mastodon hides them everywhere).
-    const entity = account && account.suspended_at === null ? renderAccount(context.config, account) : null;
+    const entity = found.get(id) ?? null;
     cache.set(id, version, entity);
     into.set(id, entity);
   }

@@ -7,7 +7,7 @@ import { findVisibleAccounts } from "../../features/accounts/service";
 import { directory } from "../../features/directory/service";
 import type { AppContext } from "../../infra/context";
 import { routes } from "../endpoint";
-import { renderAccount } from "../entities/account";
+import { renderAccountsWithMoved } from "../entities/account";
 import { limitParam, offsetParam } from "../v2/search";
 import { flag } from "./graph";
 
@@ -32,7 +32,7 @@ export function directoryRoutes(context: AppContext) {
           limit: limitParam(q.limit, 40, 80),
           offset: offsetParam(q.offset),
         });
-        return (await findVisibleAccounts(context.sql, ids)).map((a) => renderAccount(context.config, a));
+        return renderAccountsWithMoved(context, await findVisibleAccounts(context.sql, ids));
       },
     );
   });

@@ -8,7 +8,7 @@ import * as graph from "../../features/graph/service";
 import type { AppContext } from "../../infra/context";
 import { ApiError } from "../../infra/errors";
 import { routes } from "../endpoint";
-import { renderAccount } from "../entities/account";
+import { renderAccountsWithMoved } from "../entities/account";
 import { renderRelationship, renderRelationships } from "../entities/relationship";
 import { pageParams, pageWhere, paginationEntries } from "../pagination";
 import { accountPage, flag, idList, idParams, targetAccount } from "./graph";
@@ -95,7 +95,7 @@ export function followRoutes(context: AppContext) {
         const targets = await wantedAccounts(context, input.query.id, false);
         const familiar = await graph.familiarFollowers(context.sql, caller.account!, targets.map((a) => a.id));
         const everyone = await findVisibleAccounts(context.sql, [...new Set([...familiar.values()].flat())]);
-        const byId = new Map(everyone.filter((a) => a.suspended_at === null).map((a) => [a.id, renderAccount(context.config, a)]));
+        const byId = new Map((await renderAccountsWithMoved(context, everyone.filter((a) => a.suspended_at === null))).map((a) => [a.id, a]));
         return targets.map((t) => ({ id: t.id, accounts: (familiar.get(t.id) ?? []).flatMap((id) => byId.get(id) ?? []) }));
       },
     );

@@ -8,7 +8,7 @@ import { findVisibleAccount, findVisibleAccounts, type AccountWithUser } from ".
 import type { CursorRow } from "../../features/graph/service";
 import type { AppContext } from "../../infra/context";
 import { ApiError } from "../../infra/errors";
-import { renderAccount, type AccountEntity } from "../entities/account";
+import { renderAccountsWithMoved, type AccountEntity } from "../entities/account";
 import { inDisplayOrder, linkHeader, type PageParams } from "../pagination";
 
 const TRUE = ["true", "1", "on", "t", "yes"];
@@ -49,5 +49,5 @@ export async function accountPage(context: AppContext, { request, set }: PagedAn
   const link = linkHeader(request.url, context.config.baseUrl, ordered.map((row) => row.cursor));
   if (link) set.headers.link = link;
   const accounts = await findVisibleAccounts(context.sql, ordered.map((row) => row.id));
-  return accounts.map((account) => renderAccount(context.config, account));
+  return renderAccountsWithMoved(context, accounts);
 }

@@ -8,7 +8,7 @@ import { findVisibleAccounts, type LocalAccountRow } from "../../features/accoun
 import * as interactions from "../../features/interactions/service";
 import type { AppContext } from "../../infra/context";
 import { routes } from "../endpoint";
-import { renderAccount } from "../entities/account";
+import { renderAccountsWithMoved } from "../entities/account";
 import { renderStatus, renderStatuses } from "../entities/status";
 import { inDisplayOrder, linkHeader, pageParams, pageWhere, paginationEntries } from "../pagination";
 
@@ -68,7 +68,7 @@ export function interactionRoutes(context: AppContext) {
           const link = linkHeader(request.url, context.config.baseUrl, rows.map((row) => row.id));
           if (link) set.headers.link = link;
           const accounts = await findVisibleAccounts(context.sql, rows.map((row) => row.account_id));
-          return accounts.map((account) => renderAccount(context.config, account));
+          return renderAccountsWithMoved(context, accounts);
         },
       );
     }

@@ -11,7 +11,7 @@ import type { AppContext } from "../../infra/context";
 import { ApiError } from "../../infra/errors";
 import { routes } from "../endpoint";
 import { filterGroups } from "../filtering";
-import { renderAccount } from "../entities/account";
+import { renderAccountsWithMoved } from "../entities/account";
 import { renderGroups } from "../entities/notification";
 import { linkHeader, pageParams, paginationEntries } from "../pagination";
 import { filterEntries, listFilter, stringList, unreadCap } from "../v1/notifications";
@@ -91,7 +91,7 @@ export function notificationV2Routes(context: AppContext) {
     r.get("/api/v2/notifications/:group_key/accounts", { auth: "user", scopes: READ, params: groupParams, tags: ["notifications"] }, async ({ input, caller }) => {
       const group = await findGroup(caller.account!.id, input.params.group_key);
       const accounts = await findVisibleAccounts(context.sql, [...new Set(group.account_ids)]);
-      return accounts.map((a) => renderAccount(context.config, a));
+      return renderAccountsWithMoved(context, accounts);
     });
 
     r.post("/api/v2/notifications/:group_key/dismiss", { auth: "user", scopes: WRITE, params: groupParams, tags: ["notifications"] }, async ({ input, caller }) => {

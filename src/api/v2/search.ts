@@ -12,7 +12,7 @@ import { MAX_OFFSET, MAX_QUERY_LENGTH, search, searchAccounts, type SearchType }
 import type { AppContext } from "../../infra/context";
 import { ApiError } from "../../infra/errors";
 import { routes } from "../endpoint";
-import { renderAccount } from "../entities/account";
+import { renderAccountsWithMoved } from "../entities/account";
 import { renderStatuses } from "../entities/status";
 import { renderTags } from "../entities/tag";
 import { pageParams } from "../pagination";
@@ -89,7 +89,7 @@ export function searchRoutes(context: AppContext) {
           renderStatuses(context, viewer, found.statusIds),
           renderTags(context, found.tags),
         ]);
-        return { accounts: accounts.filter((a) => a.suspended_at === null).map((a) => renderAccount(context.config, a)), statuses, hashtags };
+        return { accounts: await renderAccountsWithMoved(context, accounts.filter((a) => a.suspended_at === null)), statuses, hashtags };
       },
     );
 
@@ -107,7 +107,7 @@ export function searchRoutes(context: AppContext) {
           following: q.following === true,
         });
         const accounts = await findVisibleAccounts(context.sql, ids);
-        return accounts.filter((a) => a.suspended_at === null).map((a) => renderAccount(context.config, a));
+        return renderAccountsWithMoved(context, accounts.filter((a) => a.suspended_at === null));
       },
     );
   });

@@ -7,7 +7,7 @@ import { findVisibleAccounts } from "../../features/accounts/service";
 import { suggestions, type SuggestionSource } from "../../features/suggestions/service";
 import type { AppContext } from "../../infra/context";
 import { routes } from "../endpoint";
-import { renderAccount, type AccountEntity } from "../entities/account";
+import { renderAccountsWithMoved, type AccountEntity } from "../entities/account";
 import { limitParam } from "./search";
 
 export const suggestionsQuery = v.object({ limit: v.optional(v.pipe(v.string(), v.maxLength(12))) });
@@ -17,7 +17,7 @@ const LEGACY_SOURCE: Record<SuggestionSource, "global" | "past_interactions"> = 
 
 export async function suggestedAccounts(context: AppContext, viewerId: string, rawLimit: string | undefined) {
   const found = await suggestions(context, viewerId, limitParam(rawLimit, 40, 80));
-  const accounts = new Map((await findVisibleAccounts(context.sql, found.map((s) => s.accountId))).map((a) => [a.id, renderAccount(context.config, a)]));
+  const accounts = new Map((await renderAccountsWithMoved(context, await findVisibleAccounts(context.sql, found.map((s) => s.accountId)))).map((a) => [a.id, a]));
   return found.flatMap((s) => {
     const account = accounts.get(s.accountId);
     return account ? [{ source: LEGACY_SOURCE[s.sources[0]!], sources: s.sources, account }] : [];

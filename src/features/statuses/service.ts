@@ -24,7 +24,9 @@ const MAX_ID = 2n ** 63n - 1n;
 
 /** A well-formed status id (positive bigint); anything else names no status (404). */
 export function isStatusId(text: unknown): text is string {
-  return typeof text === "string" && /^[0-9]{1,19}$/.test(text) && BigInt(text) > 0n && BigInt(text) <= MAX_ID;
+  if (typeof text !== "string" || !/^[0-9]{1,19}$/.test(text) || /^0+$/.test(text)) return false;
+  // Only 19 digits can pass 2^63 - 1; shorter ones are in range without a BigInt (a page checks 20–40 ids).
+  return text.length < 19 || BigInt(text) <= MAX_ID;
 }
 
 export function statusUris(baseUrl: string, username: string, id: string) {
