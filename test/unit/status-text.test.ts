@@ -84,14 +84,14 @@ describe("poll entity", () => {
   const now = new Date("2029-12-31T00:00:00Z");
 
   test("hidden totals stay hidden from others until the poll ends; the author sees them", () => {
-    expect(renderPoll(poll, "11", [0], now).options.map((o) => o.votes_count)).toEqual([null, null]);
-    expect(renderPoll(poll, "10", [], now).options.map((o) => o.votes_count)).toEqual([3, 1]);
-    expect(renderPoll(poll, "11", [], new Date("2030-01-02T00:00:00Z")).options.map((o) => o.votes_count)).toEqual([3, 1]);
+    expect(renderPoll(poll, "11", [0], [], now).options.map((o) => o.votes_count)).toEqual([null, null]);
+    expect(renderPoll(poll, "10", [], [], now).options.map((o) => o.votes_count)).toEqual([3, 1]);
+    expect(renderPoll(poll, "11", [], [], new Date("2030-01-02T00:00:00Z")).options.map((o) => o.votes_count)).toEqual([3, 1]);
   });
 
   test("voted / own_votes only for a signed-in viewer", () => {
-    expect(renderPoll(poll, null, undefined, now)).not.toHaveProperty("voted");
-    expect(renderPoll(poll, "11", [1], now)).toMatchObject({ voted: true, own_votes: [1], expired: false });
-    expect(renderPoll(poll, "11", [], now)).toMatchObject({ voted: false, own_votes: [] });
+    expect(renderPoll(poll, null, undefined, [], now)).not.toHaveProperty("voted");
+    expect(renderPoll(poll, "11", [1], [], now)).toMatchObject({ voted: true, own_votes: [1], expired: false });
+    expect(renderPoll(poll, "11", [], [], now)).toMatchObject({ voted: false, own_votes: [] });
   });
 });

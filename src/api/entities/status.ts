@@ -23,7 +23,7 @@ import { ApiError } from "../../infra/errors";
 import { storageFor } from "../../infra/storage/index";
 import { renderAccountsWithMoved, type AccountEntity } from "./account";
 import { renderMediaAttachment, type MediaAttachmentEntity } from "./media-attachment";
-import { renderPoll, type PollEntity } from "./poll";
+import { pollEmojis, renderPoll, type PollEntity } from "./poll";
 import { renderCard, type PreviewCardEntity } from "./preview-card";
 
 export interface StatusEntity {
@@ -185,7 +185,7 @@ async function renderPage(context: AppContext, viewer: LocalAccountRow | undefin
     else missingAccounts.set(row.account_id, row.account_version);
   }
   const [polls] = await Promise.all([
-    loadPolls(context.sql, viewerId, rows),
+    loadPolls(context.sql, viewerId, rows).then(async (loaded) => ({ ...loaded, emojis: loaded.polls.size > 0 ? await pollEmojis(context, [...loaded.polls.values()]) : undefined })),
     missing.length > 0 ? renderStaticParts(context, staticParts, missing, cached) : undefined,
     missingAccounts.size > 0 ? renderAuthors(context, authors, missingAccounts, accounts) : undefined,
   ]);
@@ -263,7 +263,7 @@ class Parts {
   constructor(
     private readonly viewer: LocalAccountRow | undefined,
     private readonly page: StatusPage,
-    private readonly polls: PagePolls,
+    private readonly polls: PagePolls & { emojis?: Map<string, CustomEmojiEntity[]> },
     private readonly parts: Map<string, StaticParts>,
     private readonly accounts: Map<string, AccountEntity | null>,
   ) {}
@@ -325,7 +325,7 @@ class Parts {
     entity.emojis = parts.emojis;
     entity.card = parts.card;
     const poll = row.poll_id ? this.polls.polls.get(row.poll_id) : undefined;
-    entity.poll = poll ? renderPoll(poll, viewer?.id ?? null, viewer ? (this.polls.ownVotes.get(poll.id) ?? []) : undefined) : null;
+    entity.poll = poll ? renderPoll(poll, viewer?.id ?? null, viewer ? (this.polls.ownVotes.get(poll.id) ?? []) : undefined, this.polls.emojis?.get(poll.id)) : null;
     return entity;
   }
 }

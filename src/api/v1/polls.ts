@@ -6,7 +6,7 @@ import * as v from "valibot";
 import * as polls from "../../features/polls/service";
 import type { AppContext } from "../../infra/context";
 import { routes } from "../endpoint";
-import { renderPoll } from "../entities/poll";
+import { pollEmojis, renderPoll } from "../entities/poll";
 import { idParams } from "./graph";
 
 /** `choices[]=0&choices[]=2`, `choices=1`, or a JSON list of numbers or strings. */
@@ -21,7 +21,8 @@ export function pollRoutes(context: AppContext) {
     r.get("/api/v1/polls/:id", { auth: "optional", scopes: ["read", "read:statuses"], params: idParams, summary: "View a poll", tags: ["polls"] }, async ({ input, caller }) => {
       const viewer = caller?.account;
       const poll = await polls.findVisiblePoll(context.sql, viewer?.id ?? null, input.params.id);
-      return renderPoll(poll, viewer?.id ?? null, viewer ? await polls.ownVotes(context.sql, poll.id, viewer.id) : undefined);
+      const [ownVotes, emojis] = await Promise.all([viewer ? polls.ownVotes(context.sql, poll.id, viewer.id) : undefined, pollEmojis(context, [poll])]);
+      return renderPoll(poll, viewer?.id ?? null, ownVotes, emojis.get(poll.id));
     });
 
     r.post(
@@ -30,7 +31,8 @@ export function pollRoutes(context: AppContext) {
       async ({ input, caller }) => {
         const viewer = caller.account!;
         const poll = await polls.vote(context, viewer.id, input.params.id, input.body.choices ?? []);
-        return renderPoll(poll, viewer.id, await polls.ownVotes(context.sql, poll.id, viewer.id));
+        const [ownVotes, emojis] = await Promise.all([polls.ownVotes(context.sql, poll.id, viewer.id), pollEmojis(context, [poll])]);
+        return renderPoll(poll, viewer.id, ownVotes, emojis.get(poll.id));
       },
     );
   });

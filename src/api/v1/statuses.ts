@@ -5,6 +5,7 @@
  */
 import type * as v from "valibot";
 import { mediaByIds } from "../../features/media/service";
+import { emojisOfTexts, renderCustomEmoji } from "../../features/custom-emojis/service";
 import { editStatus, historyOf, type EditInput } from "../../features/statuses/edit";
 import { once } from "../../features/statuses/idempotency";
 import { scheduleStatus } from "../../features/statuses/scheduled";
@@ -82,8 +83,16 @@ export function statusRoutes(context: AppContext) {
       const status = await findVisibleStatus(context.sql, caller?.account?.id ?? null, input.params.id);
       const [entity, versions] = await Promise.all([renderStatus(context, caller?.account, status.id), historyOf(context, status)]);
       const storage = storageFor(context.config);
-      const media = new Map((await mediaByIds(context.sql, versions.flatMap((v) => v.mediaIds))).map((m) => [m.id, m]));
-      return versions.map((version) => ({
+      // Each version shows the emojis of its own text, content warning and poll options (Mastodon's StatusEdit).
+      const [mediaRows, emojis] = await Promise.all([
+        mediaByIds(context.sql, versions.flatMap((v) => v.mediaIds)),
+        emojisOfTexts(
+          context,
+          versions.map((v, i) => ({ key: String(i), accountId: status.account_id, body: `${v.spoilerText} ${v.content} ${(v.pollOptions ?? []).join(" ")}` })),
+        ),
+      ]);
+      const media = new Map(mediaRows.map((m) => [m.id, m]));
+      return versions.map((version, i) => ({
         content: version.content,
         spoiler_text: version.spoilerText,
         sensitive: version.sensitive,
@@ -91,7 +100,7 @@ export function statusRoutes(context: AppContext) {
         account: entity.account,
         poll: version.pollOptions ? { options: version.pollOptions.map((title) => ({ title })) } : null,
         media_attachments: version.mediaIds.flatMap((id) => (media.has(id) ? [renderMediaAttachment(storage, media.get(id)!)] : [])),
-        emojis: [],
+        emojis: (emojis.get(String(i)) ?? []).map((e) => renderCustomEmoji(context.config, e)),
       }));
     });
 

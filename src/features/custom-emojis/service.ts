@@ -217,10 +217,18 @@ export async function emojisOfStatuses(
   context: Pick<AppContext, "sql">,
   rows: { id: string; account_id: string; content: string; spoiler_text: string }[],
 ): Promise<Map<string, store.UsedEmoji[]>> {
-  const items = rows
-    .map((r) => ({ key: r.id, accountId: r.account_id, body: `${r.spoiler_text} ${r.content}` }))
-    .filter((i) => HAS_SHORTCODE.test(i.body));
-  return store.emojisInTexts(context.sql, items);
+  return emojisOfTexts(context, rows.map((r) => ({ key: r.id, accountId: r.account_id, body: `${r.spoiler_text} ${r.content}` })));
+}
+
+/**
+ * The emojis some texts use, each resolved for its author (local emojis, or the author's server's): poll
+ * options, an edit's earlier text. One query for all; none when no text has a :shortcode:. Key → emojis.
+ */
+export async function emojisOfTexts(context: Pick<AppContext, "sql">, items: { key: string; accountId: string; body: string }[]): Promise<Map<string, store.UsedEmoji[]>> {
+  return store.emojisInTexts(
+    context.sql,
+    items.filter((i) => HAS_SHORTCODE.test(i.body)),
+  );
 }
 
 /** The emojis of an account's profile, as the row keeps them (migration 0023); [] for rows without them. */
