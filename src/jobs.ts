@@ -7,6 +7,7 @@ import { sendMailJob } from "./features/mail/jobs";
 import { evictRemoteCacheJob, planEagerFetchJob, processMediaJob, removeOrphansJob, warmRemoteJob } from "./features/media/jobs";
 import { JobRegistry } from "./infra/queues/registry";
 import { fetchParentJob, processActivityJob } from "./features/federation/jobs";
+import { synchronizeFollowersJob } from "./features/federation/followers-sync";
 import { relayIngestJob } from "./features/relays/inbound";
 import { publishScheduledJob } from "./features/statuses/jobs";
 import { closeExpiredPollsJob } from "./features/polls/jobs";
@@ -27,4 +28,4 @@ import { contentRetentionJob, purgeDeletedStatusesJob } from "./features/retenti
 import { archiveRetentionJob, buildArchiveJob } from "./features/archives/jobs";
 import { eventJobs } from "./features/events/publish";
 
-export const jobRegistry = new JobRegistry([probeJob, cleanQueuesJob, sendMailJob, processMediaJob, removeOrphansJob, evictRemoteCacheJob, planEagerFetchJob, warmRemoteJob, authCleanupJob, feedInsertJob, feedRemoveJob, feedGraphJob, notifyJob, publishScheduledJob, closeExpiredPollsJob, conversationsJob, streamPublishJob, processActivityJob, fetchParentJob, relayIngestJob, cardLinkJob, cardFetchJob, reportNotifyStaffJob, reportForwardJob, webPushFanOutJob, webPushDeliverJob, deliverEventJob, deliverJob, sendPollVotesJob, refreshTrendsJob, purgeDomainJob, contentRetentionJob, purgeDeletedStatusesJob, buildArchiveJob, archiveRetentionJob, ...eventJobs]);
+export const jobRegistry = new JobRegistry([probeJob, cleanQueuesJob, sendMailJob, processMediaJob, removeOrphansJob, evictRemoteCacheJob, planEagerFetchJob, warmRemoteJob, authCleanupJob, feedInsertJob, feedRemoveJob, feedGraphJob, notifyJob, publishScheduledJob, closeExpiredPollsJob, conversationsJob, streamPublishJob, processActivityJob, fetchParentJob, synchronizeFollowersJob, relayIngestJob, cardLinkJob, cardFetchJob, reportNotifyStaffJob, reportForwardJob, webPushFanOutJob, webPushDeliverJob, deliverEventJob, deliverJob, sendPollVotesJob, refreshTrendsJob, purgeDomainJob, contentRetentionJob, purgeDeletedStatusesJob, buildArchiveJob, archiveRetentionJob, ...eventJobs]);

@@ -22,6 +22,8 @@ import { readSignature, verifiedKey } from "./signed-request";
 import { markAvailable, unavailableHosts } from "../features/federation/failure-tracker";
 import { takeRelayedActivity } from "../features/relays/inbound";
 import { verifyForwardedActivity } from "../features/federation/ld-signatures";
+import { SYNC_HEADER } from "../features/federation/followers-digest";
+import { noteSynchronizationHeader } from "../features/federation/followers-sync";
 
 /** Mastodon's MAX_JSON_SIZE. */
 export const MAX_INBOX_BYTES = 1024 * 1024;
@@ -93,6 +95,9 @@ async function receive(context: AppContext, request: Request, inbox: string): Pr
 
   const jobKey = activityKey(activity, new TextDecoder().decode(bytes));
   await context.queues.enqueue(processActivityJob, { key: jobKey, activity: activity as never, inbox }, { jobId: `ap-${jobKey}` });
+  // The sender's view of who here follows it (followers-only deliveries, FEP-8fcf): checked in a job.
+  const sync = request.headers.get(SYNC_HEADER);
+  if (sync && key.owner === actor) await noteSynchronizationHeader(context, actor, sync);
   // A server that talks to us is alive: deliveries to it resume (Mastodon's inbox does the same). The check is
   // against a per-process cached set, so the common case costs nothing.
   const signerHost = new URL(actor).host.toLowerCase();

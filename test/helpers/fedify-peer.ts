@@ -24,6 +24,8 @@ export interface ReceivedActivity {
   type: string;
   /** The personal inbox's owner, or null for the shared inbox. */
   recipient: string | null;
+  /** The HTTP headers the POST came with (Collection-Synchronization and the like). */
+  headers?: Headers;
 }
 
 export interface Recipient {
@@ -56,7 +58,7 @@ export interface FedifyPeer {
   /** Fedify's sendActivity from one of the peer's users, delivered immediately. */
   send(from: string, to: Recipient, activity: Activity, options?: { preferSharedInbox?: boolean }): Promise<void>;
   /** POST a body to a URL, signed (draft-cavage, rsa-sha256) by a peer user's key with our signer. */
-  postSigned(from: string, url: string, body: string | Record<string, unknown>, options?: { now?: Date; keyOf?: string; keyId?: string }): Promise<Response>;
+  postSigned(from: string, url: string, body: string | Record<string, unknown>, options?: { now?: Date; keyOf?: string; keyId?: string; headers?: Record<string, string> }): Promise<Response>;
   close(): void;
 }
 
@@ -92,6 +94,7 @@ export async function startFedifyPeer(options: FedifyPeerOptions): Promise<Fedif
   const received: ReceivedActivity[] = [];
   const waiters: { match: (r: ReceivedActivity) => boolean; resolve: (r: ReceivedActivity) => void }[] = [];
   const rawBodies = new Map<string, Record<string, unknown>>();
+  const rawHeaders = new Map<string, Headers>();
   const notes = new Map<string, Note>();
   const objects = new Map<string, Record<string, unknown>>();
   let base = "";
@@ -127,7 +130,7 @@ export async function startFedifyPeer(options: FedifyPeerOptions): Promise<Fedif
     const id = activity.id?.href ?? "";
     const json = rawBodies.get(id) ?? ((await activity.toJsonLd({ format: "compact" })) as Record<string, unknown>);
     const typeName = typeof json.type === "string" ? json.type : activity.constructor.name;
-    const entry: ReceivedActivity = { activity, json, type: typeName, recipient: ctx.recipient };
+    const entry: ReceivedActivity = { activity, json, type: typeName, recipient: ctx.recipient, headers: rawHeaders.get(id) };
     received.push(entry);
     for (const waiter of [...waiters]) {
       if (waiter.match(entry)) {
@@ -146,7 +149,10 @@ export async function startFedifyPeer(options: FedifyPeerOptions): Promise<Fedif
         // Keep the body as sent (Fedify hands listeners a re-serialised copy).
         try {
           const json = (await request.clone().json()) as Record<string, unknown>;
-          if (typeof json.id === "string") rawBodies.set(json.id, json);
+          if (typeof json.id === "string") {
+            rawBodies.set(json.id, json);
+            rawHeaders.set(json.id, new Headers(request.headers));
+          }
         } catch {
           // Not JSON: Fedify answers it.
         }
@@ -223,7 +229,7 @@ export async function startFedifyPeer(options: FedifyPeerOptions): Promise<Fedif
           now: postOptions.now,
         }),
       );
-      return fetch(url, { method: "POST", headers, body: text });
+      return fetch(url, { method: "POST", headers: { ...headers, ...postOptions.headers }, body: text });
     },
     close() {
       server.stop(true);

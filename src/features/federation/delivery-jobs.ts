@@ -19,6 +19,7 @@
 import { createHash } from "node:crypto";
 import { UnrecoverableError } from "bullmq";
 import * as v from "valibot";
+import { SYNC_HEADER, synchronizationHeader } from "./followers-digest";
 import type { AppContext } from "../../infra/context";
 import { safeFetch, SafeFetchError } from "../../infra/http/safe-fetch";
 import { signCavage, signRfc9421 } from "../../infra/http/signatures";
@@ -52,6 +53,8 @@ export const deliverySchema = v.object({
    * for about an hour, so such a delivery gets PRESIGNED_ATTEMPTS tries within minutes, not two days.
    */
   presigned: v.optional(v.record(v.pipe(v.string(), v.regex(/^[a-z-]{1,32}$/)), v.pipe(v.string(), v.maxLength(4096)))),
+  /** A followers-only activity: carry the followers digest for the receiving server (followers-digest.ts). */
+  syncFollowers: v.optional(v.boolean()),
 });
 export type Delivery = v.InferOutput<typeof deliverySchema>;
 
@@ -99,10 +102,11 @@ function unsalvageable(status: number): boolean {
 async function post(context: AppContext, delivery: Delivery, key: { uri: string; private_key: string }, scheme: "cavage" | "rfc9421"): Promise<number> {
   const settings = federationFetchSettings(context);
   const keyId = `${key.uri}#main-key`;
+  const sync = delivery.syncFollowers ? await synchronizationHeader(context, delivery.accountId, key.uri, delivery.inbox) : undefined;
   const response = await safeFetch(delivery.inbox, settings, {
     method: "POST",
     body: delivery.body,
-    headers: { "content-type": "application/activity+json" },
+    headers: { "content-type": "application/activity+json", ...(sync && { [SYNC_HEADER]: sync }) },
     maxRedirects: 0,
     maxBytes: MAX_ANSWER_BYTES,
     headersTimeoutMs: HEADERS_TIMEOUT_MS,
@@ -208,7 +212,7 @@ export async function enqueueDeliveries(
   accountId: string,
   activity: Record<string, unknown>,
   inboxes: string[],
-  options: { presignWith?: { uri: string; private_key: string } } = {},
+  options: { presignWith?: { uri: string; private_key: string }; syncFollowers?: boolean } = {},
 ): Promise<number> {
   const live = await availableInboxes(context, inboxes);
   if (live.length === 0) return 0;
@@ -216,7 +220,7 @@ export async function enqueueDeliveries(
   const failing = await failingHosts(context, live.map(hostOf));
   const jobs = live.map((inbox) => {
     const presigned = options.presignWith ? presign(inbox, body, options.presignWith) : undefined;
-    const data = v.parse(deliverySchema, { inbox, accountId, body, attempt: 1, ...(presigned && { presigned }) });
+    const data = v.parse(deliverySchema, { inbox, accountId, body, attempt: 1, ...(presigned && { presigned }), ...(options.syncFollowers && { syncFollowers: true }) });
     return {
       name: deliverJob.name,
       data,

@@ -116,11 +116,13 @@ async function statusEvent(context: AppContext, event: EventOf<"status.created" 
   // Public posts (and their edits and deletes) also go to accepted relays (src/features/relays).
   if (row.visibility === "public") reach.otherInboxes.push(...(await acceptedRelayInboxes(context)));
   const inboxes = statusInboxes(reach);
-  if (event.type === "status.created") await enqueueDeliveries(context, row.account_id, await signed(createActivity(context.config, note)), inboxes);
-  else if (event.type === "status.updated") await enqueueDeliveries(context, row.account_id, await signed(updateActivity(context.config, note)), inboxes);
+  // Followers-only posts tell each server which of its accounts we believe follow (followers-sync.ts).
+  const options = { syncFollowers: row.visibility === "private" };
+  if (event.type === "status.created") await enqueueDeliveries(context, row.account_id, await signed(createActivity(context.config, note)), inboxes, options);
+  else if (event.type === "status.updated") await enqueueDeliveries(context, row.account_id, await signed(updateActivity(context.config, note)), inboxes, options);
   else {
     const addressing = addressStatus(row.visibility, followersUrl(row.author_uri), note.mentions.map((m) => m.uri));
-    await enqueueDeliveries(context, row.account_id, await signed(deleteActivity(row.uri, row.author_uri, addressing)), inboxes);
+    await enqueueDeliveries(context, row.account_id, await signed(deleteActivity(row.uri, row.author_uri, addressing)), inboxes, options);
   }
 }
 
