@@ -24,9 +24,16 @@ beforeAll(async () => {
   const imported = await importEmoji(context, { shortcode: "ec_blob", bytes: PNG, category: "Blobs" });
   emojiId = imported.row!.id;
   statusId = (await postStatus(context, author, { status: "hello :ec_blob:", visibility: "public" })).statusId;
+  // The first rendering starts the pool's listener, which empties the caches once connected: let it connect.
+  await renderStatuses(context, undefined, [statusId]);
+  await Bun.sleep(100);
 });
 
-afterAll(() => context.close());
+afterAll(async () => {
+  // The run's database is shared by the test files (others list the instance's emojis): leave none behind.
+  await context.sql`delete from custom_emojis where shortcode like 'ec\_%'`;
+  await context.close();
+});
 
 const render = async () => (await renderStatuses(context, undefined, [statusId]))[0]!;
 

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { buildWebApp } from "../../src/api/app";
-import { importEmoji } from "../../src/features/custom-emojis/service";
+import { deleteEmoji, importEmoji } from "../../src/features/custom-emojis/service";
 import { inProcessApi } from "../helpers/api";
 import { testContext, type TestContext } from "../helpers/context";
 import { arrayOf, expectMatchesSchema } from "../helpers/openapi";
@@ -18,16 +18,21 @@ let app: ReturnType<typeof buildWebApp>;
 const call = inProcessApi(() => app);
 let token: string;
 let readerToken: string;
+const emojiIds: string[] = [];
 
 beforeAll(async () => {
   context = await testContext();
   app = buildWebApp(context);
   token = (await makeTestUser(context, "eph_author", { scopes: "read write" })).token!;
   readerToken = (await makeTestUser(context, "eph_reader", { scopes: "read write" })).token!;
-  for (const shortcode of ["eph_cat", "eph_dog", "eph_owl"]) await importEmoji(context, { shortcode, bytes: PNG });
+  for (const shortcode of ["eph_cat", "eph_dog", "eph_owl"]) emojiIds.push((await importEmoji(context, { shortcode, bytes: PNG })).row!.id);
 });
 
-afterAll(() => context.close());
+afterAll(async () => {
+  // The run's database is shared by the test files: other files list the instance's emojis.
+  for (const id of emojiIds) await deleteEmoji(context, id);
+  await context.close();
+});
 
 const codes = (emojis: { shortcode: string }[]) => emojis.map((e) => e.shortcode).sort();
 
