@@ -165,6 +165,38 @@ describe("inbound Emoji tags", () => {
     expect(imageHits).toBe(0);
   });
 
+  test("a Question's option titles show their emojis as Poll.emojis and Status.emojis (JSON as Mastodon sends it)", async () => {
+    const questionId = nextId("questions");
+    await deliver("em_bob", {
+      id: `${questionId}/activity`,
+      type: "Create",
+      actor: bob(),
+      to: [PUBLIC],
+      object: {
+        id: questionId,
+        type: "Question",
+        attributedTo: bob(),
+        to: [PUBLIC],
+        content: "<p>Pick one</p>",
+        published: new Date().toISOString(),
+        endTime: new Date(Date.now() + 3600_000).toISOString(),
+        oneOf: [
+          { type: "Note", name: "Cat :em_qcat:", replies: { type: "Collection", totalItems: 0 } },
+          { type: "Note", name: "Dog", replies: { type: "Collection", totalItems: 0 } },
+        ],
+        tag: [{ id: `${peer.base}/emojis/qcat`, type: "Emoji", name: ":em_qcat:", icon: { type: "Image", mediaType: "image/png", url: imageUrl("qcat") } }],
+      },
+    });
+    const row = await waitFor("the poll's status", () => statusByUri(questionId));
+    const raw = await api("GET", `/api/v1/statuses/${row.id}`, { token: aliceToken });
+    expect(raw.json.poll.options.map((o: { title: string }) => o.title)).toEqual(["Cat :em_qcat:", "Dog"]);
+    expect(raw.json.poll.emojis).toEqual([{ shortcode: "em_qcat", url: imageUrl("qcat"), static_url: imageUrl("qcat"), visible_in_picker: true, category: null }]);
+    // The status lists them too, as Mastodon's does (its emojis come from the text, the CW and the options).
+    expect(raw.json.emojis.map((e: { shortcode: string }) => e.shortcode)).toEqual(["em_qcat"]);
+    expectMatchesSchema(raw.json, "Status");
+    expect(imageHits).toBe(0);
+  });
+
   test("hostile tags are refused: bad shortcode, javascript:/data: URLs, too many; a later Update refreshes the URL", async () => {
     const many = Array.from({ length: 80 }, (_, i) => emojiTag(`em_many${i}`, imageUrl(`m${i}`)));
     const note = {

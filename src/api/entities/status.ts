@@ -184,9 +184,10 @@ async function renderPage(context: AppContext, viewer: LocalAccountRow | undefin
     if (account !== undefined) accounts.set(row.account_id, account);
     else missingAccounts.set(row.account_id, row.account_version);
   }
+  const pollsLoaded = loadPolls(context.sql, viewerId, rows);
   const [polls] = await Promise.all([
-    loadPolls(context.sql, viewerId, rows).then(async (loaded) => ({ ...loaded, emojis: loaded.polls.size > 0 ? await pollEmojis(context, [...loaded.polls.values()]) : undefined })),
-    missing.length > 0 ? renderStaticParts(context, staticParts, missing, cached) : undefined,
+    pollsLoaded.then(async (loaded) => ({ ...loaded, emojis: loaded.polls.size > 0 ? await pollEmojis(context, [...loaded.polls.values()]) : undefined })),
+    missing.length > 0 ? renderStaticParts(context, staticParts, missing, cached, pollsLoaded) : undefined,
     missingAccounts.size > 0 ? renderAuthors(context, authors, missingAccounts, accounts) : undefined,
   ]);
   const parts = new Parts(viewer, page, polls, cached, accounts);
@@ -200,13 +201,19 @@ async function renderPage(context: AppContext, viewer: LocalAccountRow | undefin
 }
 
 /** Load and render the static parts of `rows` (one batch of queries), cache them, and add them to `into`. */
-async function renderStaticParts(context: AppContext, cache: Caches["statuses"], rows: PageRow[], into: Map<string, StaticParts>): Promise<void> {
+async function renderStaticParts(context: AppContext, cache: Caches["statuses"], rows: PageRow[], into: Map<string, StaticParts>, polls: Promise<PagePolls>): Promise<void> {
   const ids = rows.map((r) => r.id);
+  // A status's emojis include those of its poll's options, as Mastodon's (options change only with an edit,
+  // which changes the cache version).
+  const withOptions = async () => {
+    const { polls: byId } = await polls;
+    return rows.map((r) => (r.poll_id && byId.has(r.poll_id) ? { ...r, content: `${r.content} ${byId.get(r.poll_id)!.options.join(" ")}` } : r));
+  };
   const [loaded, media, cards, emojis] = await Promise.all([
     loadStaticParts(context.sql, rows),
     mediaOfStatuses(context.sql, ids),
     cardsForStatuses(context.sql, ids),
-    emojisOfStatuses(context, rows),
+    withOptions().then((texts) => emojisOfStatuses(context, texts)),
   ]);
   const base = context.config.baseUrl;
   const storage = storageFor(context.config);
