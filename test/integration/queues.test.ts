@@ -101,4 +101,25 @@ describe("scheduler", () => {
     const counts = await context.queues.queue("scheduler").getJobCounts("wait", "prioritized", "delayed");
     expect((counts.wait ?? 0) + (counts.prioritized ?? 0)).toBeGreaterThanOrEqual(2);
   });
+
+  test("a scheduler asks Redis once per job and period, not once per second", async () => {
+    const counted = defineJob({ name: "test.recurring.quiet", queue: "scheduler", schema: v.object({}), attempts: 1, backoffMs: 1, handler: async () => {} });
+    const recurring = [
+      { name: `test.quiet.a.${Date.now()}`, everyMs: 60_000, job: counted, payload: () => ({}) },
+      { name: `test.quiet.b.${Date.now()}`, everyMs: 60_000, job: counted, payload: () => ({}) },
+    ];
+    let sets = 0;
+    const redis = new Proxy(context.redis, {
+      get: (target, key) => (key === "set" ? (...args: unknown[]) => (sets++, (target.set as (...a: unknown[]) => unknown)(...args)) : Reflect.get(target, key)),
+    });
+    const counting = { ...context, redis };
+    const settled = new Map<string, number>();
+    const now = Math.floor(Date.now() / 60_000) * 60_000 + 10;
+    expect(await tick(counting, now, recurring, settled)).toHaveLength(2);
+    for (let second = 1; second < 30; second++) expect(await tick(counting, now + second * 1000, recurring, settled)).toEqual([]);
+    expect(sets).toBe(2);
+    // The next period: one race each again (lost here to nobody, so fired).
+    expect(await tick(counting, now + 60_000, recurring, settled)).toHaveLength(2);
+    expect(sets).toBe(4);
+  });
 });
