@@ -1,5 +1,5 @@
 /**
- * The last 200 answers of the busiest public faces (an actor, a status; as JSON or HTML), by path and face,
+ * Answers (200s only) of the busiest public faces (an actor, a status; as JSON or HTML), by path and face,
  * reused for HOT_MS. The web app looks here before routing (api/app.ts), so during a fetch burst a request
  * costs a Map lookup instead of the router, the hooks, the object-version read and the render-cache key:
  * on the 2-core box, the difference between ~11,000 answers per second and the tens of thousands a herd of

@@ -8,7 +8,7 @@
  *   /users/:name/followers_synchronization, which answers a signed GET with our followers on the signer's
  *   server only.
  * - Receiving: when a server's delivery says its digest for the accounts here that follow its actor, and
- *   ours differs, we read its list (at most once per actor per hour) and mend our side as Mastodon does:
+ *   ours differs, we read its list (at most once per actor and digest an hour) and mend our side as Mastodon does:
  *   our local accounts it no longer lists stop following (with an Undo sent, as an unfollow); accounts it
  *   lists that we hold only as a pending request become follows; accounts it lists that do not follow at all
  *   get an Undo(Follow) sent, so the other side drops them too.
@@ -29,10 +29,8 @@ import { findRemoteByUri } from "./remote-accounts";
 
 /** How many URIs a partial collection may list before we stop reading it (a hostile one can be huge). */
 const MAX_ITEMS = 50_000;
-/** Between two reads of one actor's list (Mastodon reads at most once per digest; this bounds a liar too). */
+/** Between two checks of the same digest from one actor (a server repeats it on every followers-only post). */
 const SYNC_INTERVAL_SECONDS = 3600;
-
-// ---- receiving ----
 
 export const synchronizeFollowersJob = defineJob({
   name: "federation.synchronize-followers",
