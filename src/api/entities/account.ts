@@ -229,14 +229,22 @@ export async function renderAccountWithMoved(context: Pick<AppContext, "sql" | "
  */
 export async function renderAccountsWithMoved(context: Pick<AppContext, "sql" | "config">, accounts: AccountWithUser[]): Promise<AccountEntity[]> {
   const entities = accounts.map((account) => renderAccount(context.config, account));
+  await addMoved(context, accounts, entities);
+  return entities;
+}
+
+/**
+ * Fill `moved` on Account entities already rendered from `accounts` (same order), for the entities that are
+ * nested in a larger one (a report's target, Admin::Account's account). One query, only when one has moved.
+ */
+export async function addMoved(context: Pick<AppContext, "sql" | "config">, accounts: AccountWithUser[], entities: AccountEntity[]): Promise<void> {
   const movedIds = accounts.flatMap((account) => (account.suspended_at === null ? (movedToIdOf(account) ?? []) : []));
-  if (movedIds.length === 0) return entities;
-  const targets = new Map((await findVisibleAccounts(context.sql, movedIds)).filter((t) => t.suspended_at === null).map((t) => [t.id, renderAccount(context.config, t)]));
+  if (movedIds.length === 0) return;
+  const targets = new Map((await findVisibleAccounts(context.sql, [...new Set(movedIds)])).filter((t) => t.suspended_at === null).map((t) => [t.id, renderAccount(context.config, t)]));
   accounts.forEach((account, i) => {
     const target = account.suspended_at === null ? targets.get(movedToIdOf(account) ?? "") : undefined;
     if (target) entities[i]!.moved = target;
   });
-  return entities;
 }
 
 /** `followRequestsCount`: pending requests to this account (the caller counts them; entities do no I/O). */

@@ -92,6 +92,11 @@ interface Caches {
    * author whose posts are not shown (suspended, or a sign-up not yet confirmed or approved).
    */
   accounts: RenderCache<AccountEntity | null>;
+  /**
+   * Bumped when the caches are emptied for a custom emoji change: a rendering whose emojis were read before
+   * it is used for its answer but not cached (it may show the old emoji).
+   */
+  emojiGeneration: number;
 }
 
 /** Per configuration: URLs in the rendering depend on it (one per process, but tests build several). */
@@ -101,7 +106,7 @@ const cachesByConfig = new WeakMap<object, Caches>();
 export function statusRenderCaches(context: Pick<AppContext, "config">): Caches {
   let caches = cachesByConfig.get(context.config);
   if (!caches) {
-    caches = { statuses: new RenderCache<StaticParts>(10_000), accounts: new RenderCache<AccountEntity | null>(10_000) };
+    caches = { statuses: new RenderCache<StaticParts>(10_000), accounts: new RenderCache<AccountEntity | null>(10_000), emojiGeneration: 0 };
     cachesByConfig.set(context.config, caches);
   }
   return caches;
@@ -109,7 +114,9 @@ export function statusRenderCaches(context: Pick<AppContext, "config">): Caches 
 
 /** The NOTIFY channel of custom emoji changes (migration 0028). */
 export const CUSTOM_EMOJIS_CHANNEL = "woolly_custom_emojis";
-const listeningForEmojis = new WeakSet<object>();
+/** Pools whose listener was started (value: when, or 0 once it is up); a failed one is tried again later. */
+const listeningForEmojis = new WeakMap<object, number>();
+const RETRY_LISTEN_MS = 30_000;
 
 /**
  * Cached renderings hold the emojis of their text and of their author's profile, and no row version covers a
@@ -119,14 +126,22 @@ const listeningForEmojis = new WeakSet<object>();
  * all, the caches' ten-minute maximum age still bounds how long an old emoji shows.
  */
 function listenForEmojiChanges(context: Pick<AppContext, "sql" | "config">): void {
-  if (listeningForEmojis.has(context.sql)) return;
-  listeningForEmojis.add(context.sql);
+  const started = listeningForEmojis.get(context.sql);
+  if (started !== undefined && (started === 0 || Date.now() - started < RETRY_LISTEN_MS)) return;
+  listeningForEmojis.set(context.sql, Date.now());
   const forget = () => {
     const caches = statusRenderCaches(context);
+    caches.emojiGeneration++;
     caches.statuses.clear();
     caches.accounts.clear();
   };
-  context.sql.listen(CUSTOM_EMOJIS_CHANNEL, forget, forget).catch(() => listeningForEmojis.delete(context.sql));
+  context.sql
+    .listen(CUSTOM_EMOJIS_CHANNEL, forget, () => {
+      forget();
+      listeningForEmojis.set(context.sql, 0);
+    })
+    // Not every page should pay for a connection attempt: the next try comes after RETRY_LISTEN_MS.
+    .catch(() => {});
 }
 
 /**
@@ -167,7 +182,10 @@ export async function renderSelectedStatuses(
 async function renderPage(context: AppContext, viewer: LocalAccountRow | undefined, page: StatusPage, ids: string[]): Promise<StatusEntity[]> {
   listenForEmojiChanges(context);
   const viewerId = viewer?.id ?? null;
-  const { statuses: staticParts, accounts: authors } = statusRenderCaches(context);
+  const caches = statusRenderCaches(context);
+  const { statuses: staticParts, accounts: authors } = caches;
+  const generation = caches.emojiGeneration;
+  const cacheable = () => caches.emojiGeneration === generation;
   const rows = [...page.rows.values()];
   const cached = new Map<string, StaticParts>();
   const missing: PageRow[] = [];
@@ -187,8 +205,8 @@ async function renderPage(context: AppContext, viewer: LocalAccountRow | undefin
   const pollsLoaded = loadPolls(context.sql, viewerId, rows);
   const [polls] = await Promise.all([
     pollsLoaded.then(async (loaded) => ({ ...loaded, emojis: loaded.polls.size > 0 ? await pollEmojis(context, [...loaded.polls.values()]) : undefined })),
-    missing.length > 0 ? renderStaticParts(context, staticParts, missing, cached, pollsLoaded) : undefined,
-    missingAccounts.size > 0 ? renderAuthors(context, authors, missingAccounts, accounts) : undefined,
+    missing.length > 0 ? renderStaticParts(context, staticParts, missing, cached, pollsLoaded, cacheable) : undefined,
+    missingAccounts.size > 0 ? renderAuthors(context, authors, missingAccounts, accounts, cacheable) : undefined,
   ]);
   const parts = new Parts(viewer, page, polls, cached, accounts);
   const out: StatusEntity[] = [];
@@ -201,7 +219,14 @@ async function renderPage(context: AppContext, viewer: LocalAccountRow | undefin
 }
 
 /** Load and render the static parts of `rows` (one batch of queries), cache them, and add them to `into`. */
-async function renderStaticParts(context: AppContext, cache: Caches["statuses"], rows: PageRow[], into: Map<string, StaticParts>, polls: Promise<PagePolls>): Promise<void> {
+async function renderStaticParts(
+  context: AppContext,
+  cache: Caches["statuses"],
+  rows: PageRow[],
+  into: Map<string, StaticParts>,
+  polls: Promise<PagePolls>,
+  cacheable: () => boolean,
+): Promise<void> {
   const ids = rows.map((r) => r.id);
   // A status's emojis include those of its poll's options, as Mastodon's (options change only with an edit,
   // which changes the cache version).
@@ -239,13 +264,19 @@ async function renderStaticParts(context: AppContext, cache: Caches["statuses"],
       card: card && !row.reblog_of_id ? renderCard(card, base) : null,
       emojis: (emojis.get(row.id) ?? []).map((e) => renderCustomEmoji(context.config, e)),
     };
-    cache.set(row.id, row.cache_version, parts);
+    if (cacheable()) cache.set(row.id, row.cache_version, parts);
     into.set(row.id, parts);
   }
 }
 
 /** Load and render the authors in `versions` (id → row version), cache them, and add them to `into`. */
-async function renderAuthors(context: AppContext, cache: Caches["accounts"], versions: Map<string, string>, into: Map<string, AccountEntity | null>): Promise<void> {
+async function renderAuthors(
+  context: AppContext,
+  cache: Caches["accounts"],
+  versions: Map<string, string>,
+  into: Map<string, AccountEntity | null>,
+  cacheable: () => boolean,
+): Promise<void> {
   // A suspended author's posts are not shown (Mastodon hides them everywhere).
   const visible = (await findVisibleAccounts(context.sql, [...versions.keys()])).filter((a) => a.suspended_at === null);
   // With `moved` (an author who moved): cached under the author's row version, so a later change of the
@@ -253,7 +284,7 @@ async function renderAuthors(context: AppContext, cache: Caches["accounts"], ver
   const found = new Map((await renderAccountsWithMoved(context, visible)).map((entity) => [entity.id, entity]));
   for (const [id, version] of versions) {
     const entity = found.get(id) ?? null;
-    cache.set(id, version, entity);
+    if (cacheable()) cache.set(id, version, entity);
     into.set(id, entity);
   }
 }

@@ -24,7 +24,7 @@ import type { AppContext } from "../../infra/context";
 import { ApiError } from "../../infra/errors";
 import { routes } from "../endpoint";
 import { fieldsAttributes, flag, profileText, TRUE_VALUES } from "../form-inputs";
-import { renderAccount, renderAccountWithMoved, renderCredentialAccount } from "../entities/account";
+import { renderAccountsWithMoved, renderAccountWithMoved, renderCredentialAccount } from "../entities/account";
 
 /** Mastodon's GET /api/v1/accounts?id[]= limit (DEFAULT_ACCOUNTS_LIMIT). */
 const MAX_ACCOUNTS_PER_REQUEST = 40;
@@ -82,8 +82,6 @@ const READ_ACCOUNTS = ["read", "read:accounts"] as const;
 // handlers name their schema's output type themselves.
 
 export function accountRoutes(context: AppContext) {
-  const render = (account: Parameters<typeof renderAccount>[1]) => renderAccount(context.config, account);
-
   const credentialAccount = async (account: LocalAccountRow) =>
     renderCredentialAccount(context.config, account, await pendingFollowRequestCount(context.sql, account.id));
 
@@ -182,7 +180,7 @@ export function accountRoutes(context: AppContext) {
       async ({ input }) => {
         const ids = [...new Set(input.query.id ?? [])];
         if (ids.length > MAX_ACCOUNTS_PER_REQUEST) throw ApiError.unprocessable(`Too many accounts requested (maximum is ${MAX_ACCOUNTS_PER_REQUEST})`);
-        return (await findVisibleAccounts(context.sql, ids)).map(render);
+        return renderAccountsWithMoved(context, await findVisibleAccounts(context.sql, ids));
       },
     );
 

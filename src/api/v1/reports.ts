@@ -8,6 +8,7 @@ import { createReport, REPORT_CATEGORIES, REPORT_LIMITS } from "../../features/r
 import type { AppContext } from "../../infra/context";
 import { ApiError } from "../../infra/errors";
 import { routes } from "../endpoint";
+import { addMoved } from "../entities/account";
 import { renderReport } from "../entities/report";
 import { flag, idList } from "./statuses-input";
 
@@ -40,7 +41,9 @@ export function reportRoutes(context: AppContext) {
       });
       const target = await findVisibleAccount(context.sql, report.target_account_id);
       if (!target) throw ApiError.notFound();
-      return renderReport(context.config, report, target);
+      const entity = renderReport(context.config, report, target);
+      await addMoved(context, [target], [entity.target_account]);
+      return entity;
     });
   });
 }

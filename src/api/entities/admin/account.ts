@@ -1,7 +1,8 @@
 /** Admin::Account (REST::Admin::AccountSerializer): the account plus what only moderators see. */
 import type { AdminAccountView } from "../../../features/admin/service";
 import type { Config } from "../../../infra/config";
-import { renderAccount, renderRole } from "../account";
+import type { AppContext } from "../../../infra/context";
+import { addMoved, renderAccount, renderRole } from "../account";
 
 export function renderAdminAccount(config: Pick<Config, "baseUrl" | "media">, { account, details }: AdminAccountView) {
   const user = account.user;
@@ -29,4 +30,11 @@ export function renderAdminAccount(config: Pick<Config, "baseUrl" | "media">, { 
     invite_request: user?.sign_up_reason ?? null,
     account: renderAccount(config, account),
   };
+}
+
+/** Several at once, each `account` with `moved` as the client API shows it (one query, only if one moved). */
+export async function renderAdminAccounts(context: Pick<AppContext, "sql" | "config">, views: AdminAccountView[]) {
+  const entities = views.map((view) => renderAdminAccount(context.config, view));
+  await addMoved(context, views.map((view) => view.account), entities.map((entity) => entity.account));
+  return entities;
 }

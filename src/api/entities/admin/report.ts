@@ -6,11 +6,11 @@ import type { Rule } from "../../../features/settings/definitions";
 import type { AppContext } from "../../../infra/context";
 import { renderRules } from "../instance";
 import { renderStatuses } from "../status";
-import { renderAdminAccount } from "./account";
+import { renderAdminAccounts } from "./account";
 
 export async function renderAdminReports(context: AppContext, viewer: LocalAccountRow, reports: AdminReportRow[], rules: Rule[]) {
   const accountIds = [...new Set(reports.flatMap((r) => [r.account_id, r.target_account_id, r.assigned_account_id, r.action_taken_by_account_id]).filter((id): id is string => !!id))];
-  const accounts = new Map((await admin.listAccountsByIds(context.sql, accountIds)).map((view) => [view.account.id, renderAdminAccount(context.config, view)]));
+  const accounts = new Map((await renderAdminAccounts(context, await admin.listAccountsByIds(context.sql, accountIds))).map((entity) => [entity.id, entity]));
   const allRules = renderRules(rules);
   return Promise.all(
     reports.map(async (report) => ({

@@ -8,7 +8,7 @@ import * as admin from "../../../features/admin/service";
 import type { AppContext } from "../../../infra/context";
 import { ApiError } from "../../../infra/errors";
 import { routes } from "../../endpoint";
-import { renderAdminAccount } from "../../entities/admin/account";
+import { renderAdminAccounts } from "../../entities/admin/account";
 import { paginationEntries } from "../../pagination";
 import { flag } from "../statuses-input";
 import { checkedId, idParams, optionalText, paged } from "./common";
@@ -92,10 +92,10 @@ function v2Filter(q: v.InferOutput<typeof v2Query>): admin.AccountFilter {
 }
 
 export function adminAccountRoutes(context: AppContext) {
-  const render = (view: admin.AdminAccountView) => renderAdminAccount(context.config, view);
+  const render = async (view: admin.AdminAccountView) => (await renderAdminAccounts(context, [view]))[0]!;
   const list = (filter: admin.AccountFilter, query: v.InferOutput<typeof v1Query> | v.InferOutput<typeof v2Query>, request: Request, set: { headers: Record<string, string | number> }) =>
     paged(context, query, request, set, async (page) => (await admin.listAccounts(context.sql, filter, page)).map((view) => ({ id: view.account.id, view }))).then((rows) =>
-      rows.map((row) => render(row.view)),
+      renderAdminAccounts(context, rows.map((row) => row.view)),
     );
 
   return routes(context, "admin-accounts", (r) => {
