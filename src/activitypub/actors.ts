@@ -4,6 +4,7 @@
  *   GET /@:name                 the HTML profile page (or the JSON when asked for it, as Mastodon does)
  *   GET /actor                  the instance actor (Application)
  *   GET /users/:name/followers | following | outbox | collections/featured | collections/tags
+ *   (GET /users/:name/followers_synchronization is in followers-synchronization.ts.)
  * Every public render goes through the render cache (render-cache.ts): a burst of fetches costs one render.
  */
 import { Elysia } from "elysia";
@@ -18,11 +19,7 @@ import { plainToHtml } from "../features/text/plain-to-html";
 import type { AppContext } from "../infra/context";
 import { html, SafeHtml } from "../web/html";
 import { renderCollection, renderInstanceActor, renderPerson } from "./converters/actor";
-import { partialFollowersCollection } from "../features/federation/followers-digest";
-import { isRefusedHost } from "../features/federation/domain-blocks";
-import { ApiError } from "../infra/errors";
-import { ACTIVITY_JSON, jsonRendered, NOT_FOUND_JSON, toResponse, wantsActivityJson } from "./negotiation";
-import { readSignature, verifiedKey } from "./signed-request";
+import { jsonRendered, NOT_FOUND_JSON, toResponse, wantsActivityJson } from "./negotiation";
 import { servePublicFace } from "./hot-answers";
 import { cachedRender, type Rendered } from "./render-cache";
 import { checkAuthorizedFetch, markSignerDependent } from "./authorized-fetch";
@@ -135,21 +132,6 @@ export function actorRoutes(context: AppContext) {
     )
     .get("/users/:name/followers", async ({ params }) => toResponse(await collection(params.name, "followers", follows("followers"))), ROUTE)
     .get("/users/:name/following", async ({ params }) => toResponse(await collection(params.name, "following", follows("following"))), ROUTE)
-    .get(
-      "/users/:name/followers_synchronization",
-      // FEP-8fcf's partial collection (features/federation/followers-digest.ts): our followers on the
-      // signer's own server, for a signed GET only — never a list of everyone, never to a blocked server.
-      async ({ params, request }) => {
-        const key = await verifiedKey(context, readSignature(context, request, "GET", new Uint8Array()));
-        if (await isRefusedHost(context, new URL(key.owner).host)) throw ApiError.unauthorized("The signer's domain is blocked");
-        const account = await find(params.name);
-        if (!account) return toResponse(NOT_FOUND_JSON);
-        const url = `${base}/users/${account.username}/followers_synchronization`;
-        const body = await partialFollowersCollection(context, account, key.owner, url);
-        return new Response(JSON.stringify(body), { headers: { "content-type": ACTIVITY_JSON, "cache-control": "private, no-store", vary: "Signature" } });
-      },
-      ROUTE,
-    )
     .get(
       "/users/:name/outbox",
       // Mastodon's shape: the collection names its first and last pages; `?page=true[&max_id=]` is a page of

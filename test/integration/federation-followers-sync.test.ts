@@ -6,12 +6,16 @@
  *   with exactly those followers (and refuses unsigned ones);
  * - a delivery from the peer whose digest disagrees with ours makes us read the peer's list and mend our
  *   side: a follow the peer no longer lists ends (an Undo goes back), a pending request it lists becomes a
- *   follow, a follow it lists that we never had gets an Undo(Follow); a matching digest reads nothing.
+ *   follow, a follow it lists that we never had gets an Undo(Follow); a matching digest reads nothing;
+ * - the header as Fedify builds it (its url carries `?base-url=`) and a paged collection are read page by
+ *   page; a list we could not read to its end removes nobody; one actor's list is read at most once an hour;
+ *   pages off the actor's server are not followed.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { buildCollectionSynchronizationHeader, digest as fedifyDigest } from "@fedify/fedify";
 import { buildWebApp } from "../../src/api/app";
 import { followersDigest, parseSynchronizationHeader } from "../../src/features/federation/followers-digest";
+import { synchronizeFollowers } from "../../src/features/federation/followers-sync";
 import { resolveRemoteAccount } from "../../src/features/federation/remote-accounts";
 import type { AccountRow } from "../../src/features/federation/remote-accounts";
 import * as graph from "../../src/features/graph/service";
@@ -44,7 +48,7 @@ beforeAll(async () => {
   await makeTestUser(context, "fsync_alice");
   alice = await findLocalAccount(context.sql, "fsync_alice");
   workers = startWorkers({ queues: ["push", "ingress", "pull", "default"], concurrency: 8, registry: jobRegistry, context, connection: context.bullConnection, prefix: context.bullPrefix });
-  peer = await startFedifyPeer({ users: ["fsync_bob", "fsync_carol"] });
+  peer = await startFedifyPeer({ users: ["fsync_bob", "fsync_carol", "h1_hal", "h1_ivy"] });
   bob = (await resolveRemoteAccount(context, `fsync_bob@${peer.host}`))!;
   carol = (await resolveRemoteAccount(context, `fsync_carol@${peer.host}`))!;
 });
@@ -101,6 +105,18 @@ describe("sending", () => {
     expect(collection.type).toBe("OrderedCollection");
     expect(collection.orderedItems.sort()).toEqual([bob.uri, carol.uri].sort());
     expect(collection.id).toBe(url.href);
+
+    // Signed, but for nobody here: Mastodon's 404, as JSON.
+    const missing = new URL(`${ourBase}/users/h1_nobody/followers_synchronization`);
+    const missingHeaders: Record<string, string> = { accept: "application/activity+json", host: missing.host };
+    Object.assign(missingHeaders, signCavage({ method: "GET", url: missing, headers: missingHeaders, keyId: peer.keyId("fsync_bob"), privateKeyPem: await peer.pem("fsync_bob", "private") }));
+    const notFound = await fetch(missing, { headers: missingHeaders });
+    expect(notFound.status).toBe(404);
+    // A key that does not sign what it claims: 401 with Mastodon's error body.
+    const forged = { ...headers, signature: headers.signature!.replace(/signature="[^"]+"/, 'signature="AAAA"') };
+    const refused = await fetch(url, { headers: forged });
+    expect(refused.status).toBe(401);
+    expect(((await refused.json()) as { error?: string }).error).toBeString();
   });
 });
 
@@ -169,5 +185,112 @@ describe("receiving", () => {
     expect(peer.signedFetches.length).toBe(fetchesBefore);
     expect(await followsBob(erin.id)).toBe(true);
     expect(await followsBob(fay.id)).toBe(true);
+  });
+});
+
+describe("receiving: paged lists, Fedify's header, limits", () => {
+  let dan: LocalAccountRow;
+  let erin: LocalAccountRow;
+  let fay: LocalAccountRow;
+  let gus: AccountRow;
+  let hal: AccountRow;
+  let ivy: AccountRow;
+  // Fedify's draft-cavage verifier leaves the query out of (request-target), so it cannot verify our GET of
+  // its `?base-url=` list, which we sign with the query as Mastodon does: this peer serves without a check.
+  let openPeer: FedifyPeer;
+
+  beforeAll(async () => {
+    [dan, erin, fay] = (await Promise.all(["fsync_dan", "fsync_erin", "fsync_fay"].map((n) => findLocalAccount(context.sql, n)))) as [LocalAccountRow, LocalAccountRow, LocalAccountRow];
+    openPeer = await startFedifyPeer({ users: ["h1_gus"], authorizedFetch: false });
+    gus = (await resolveRemoteAccount(context, `h1_gus@${openPeer.host}`))!;
+    hal = (await resolveRemoteAccount(context, `h1_hal@${peer.host}`))!;
+    ivy = (await resolveRemoteAccount(context, `h1_ivy@${peer.host}`))!;
+  });
+
+  const follows = async (id: string, target: AccountRow) => (await context.sql`select 1 from follows where account_id = ${id} and target_account_id = ${target.id}`).length === 1;
+  const requested = async (id: string, target: AccountRow) => (await context.sql`select 1 from follow_requests where account_id = ${id} and target_account_id = ${target.id}`).length === 1;
+
+  /** A follow the remote accepted (the Accept itself is not what is tested here). */
+  async function accepted(local: LocalAccountRow, target: AccountRow) {
+    await graph.follow(context, local, target, {});
+    await context.sql`insert into follows (account_id, target_account_id) select account_id, target_account_id from follow_requests where account_id = ${local.id} and target_account_id = ${target.id} on conflict do nothing`;
+    await context.sql`delete from follow_requests where account_id = ${local.id} and target_account_id = ${target.id}`;
+  }
+
+  afterAll(() => openPeer?.close());
+
+  /** Pages /users/:name/pages/1..n, each listing `items[i]` and naming the next. */
+  function servePages(name: string, items: string[][], nextOf: (i: number) => string | undefined = (i) => (i + 1 < items.length ? `${peer.base}/users/${name}/pages/${i + 2}` : undefined), on = peer) {
+    items.forEach((listed, i) => {
+      const next = nextOf(i);
+      on.addObject(`/users/${name}/pages/${i + 1}`, {
+        "@context": "https://www.w3.org/ns/activitystreams",
+        id: `${on.base}/users/${name}/pages/${i + 1}`,
+        type: "OrderedCollectionPage",
+        orderedItems: listed,
+        ...(next && { next }),
+      });
+    });
+  }
+
+  test("Fedify's header and a paged collection (first → next): read to the end, both kinds of mend", { timeout: 15_000 }, async () => {
+    await accepted(dan, gus);
+    await accepted(erin, gus);
+    await graph.follow(context, fay, gus, {});
+    expect(await requested(fay.id, gus)).toBe(true);
+    const collectionId = `${gus.uri}/followers`;
+    const listed = [erin.uri, fay.uri];
+    // Fedify's own header: its url is the followers collection filtered by `?base-url=` (our origin).
+    const header = await buildCollectionSynchronizationHeader(collectionId, listed);
+    expect(new URL(parseSynchronizationHeader(header)!.url).searchParams.get("base-url")).toBe(`${ourBase}/`);
+    openPeer.addObject("/users/h1_gus/followers", { "@context": "https://www.w3.org/ns/activitystreams", id: collectionId, type: "OrderedCollection", totalItems: 2, first: `${openPeer.base}/users/h1_gus/pages/1` });
+    servePages("h1_gus", [[erin.uri], [], [fay.uri]], (i) => (i < 2 ? `${openPeer.base}/users/h1_gus/pages/${i + 2}` : undefined), openPeer);
+    const activity = {
+      "@context": "https://www.w3.org/ns/activitystreams",
+      id: `${openPeer.base}/activities/h1-gus-1`,
+      type: "Create",
+      actor: gus.uri,
+      to: [collectionId],
+      object: { id: `${openPeer.base}/notes/h1-gus-1`, type: "Note", attributedTo: gus.uri, to: [collectionId], content: "<p>paged</p>", published: new Date().toISOString() },
+    };
+    expect((await openPeer.postSigned("h1_gus", `${ourBase}/inbox`, activity, { headers: { "Collection-Synchronization": header } })).status).toBe(202);
+    for (let i = 0; i < 100 && ((await follows(dan.id, gus)) || !(await follows(fay.id, gus))); i++) await Bun.sleep(50);
+    expect(await follows(dan.id, gus)).toBe(false);
+    expect(await follows(erin.id, gus)).toBe(true);
+    expect(await follows(fay.id, gus)).toBe(true);
+    expect(followersDigest([erin.uri, fay.uri])).toBe(parseSynchronizationHeader(header)!.digest);
+  });
+
+  test("a list longer than ten pages is not read to its end: listed requests still mend, nobody is removed", async () => {
+    await accepted(dan, hal);
+    await graph.follow(context, fay, hal, {});
+    servePages("h1_hal", [[fay.uri], ...Array.from({ length: 11 }, () => [])]);
+    const digest = followersDigest([fay.uri]);
+    expect(await synchronizeFollowers(context, hal.uri, `${peer.base}/users/h1_hal/pages/1`, digest)).toBe("partly synchronized");
+    expect(await follows(fay.id, hal)).toBe(true);
+    expect(await follows(dan.id, hal)).toBe(true);
+  });
+
+  test("one read per actor an hour, whatever the digest; a retry of the same sync may still read", async () => {
+    const url = `${peer.base}/users/h1_hal/pages/1`;
+    // hal's list was read just above; another disagreeing digest within the hour reads nothing.
+    const fetchesBefore = peer.signedFetches.length;
+    expect(await synchronizeFollowers(context, hal.uri, url, followersDigest(["https://elsewhere.example/x"]))).toBe("rate limited");
+    expect(peer.signedFetches.length).toBe(fetchesBefore);
+    // The same url and digest (BullMQ retrying the job that took the slot) is let through.
+    expect(await synchronizeFollowers(context, hal.uri, url, followersDigest([fay.uri]))).toBe("partly synchronized");
+  });
+
+  test("a page off the actor's server is not read, and removes nobody", async () => {
+    await accepted(dan, ivy);
+    servePages("h1_ivy", [[], []], (i) => (i === 0 ? `${ourBase}/users/fsync_alice/followers_synchronization` : undefined));
+    expect(await synchronizeFollowers(context, ivy.uri, `${peer.base}/users/h1_ivy/pages/1`, followersDigest([]))).toBe("unreadable");
+    expect(await follows(dan.id, ivy)).toBe(true);
+    // And a url on another server named in the header queues nothing at all (checked at the inbox edge).
+    const header = `collectionId="${ivy.uri}/followers", url="${ourBase}/users/fsync_alice/followers_synchronization", digest="${followersDigest([])}"`;
+    const activity = { "@context": "https://www.w3.org/ns/activitystreams", id: `${peer.base}/activities/h1-ivy-1`, type: "Like", actor: ivy.uri, object: `${peer.base}/notes/none` };
+    expect((await peer.postSigned("h1_ivy", `${ourBase}/inbox`, activity, { headers: { "Collection-Synchronization": header } })).status).toBe(202);
+    await Bun.sleep(300);
+    expect(await follows(dan.id, ivy)).toBe(true);
   });
 });
